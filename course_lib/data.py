@@ -1,0 +1,218 @@
+"""Learning problems on real data: the handwritten digits that scikit-learn ships (no download).
+
+Each model turns a data set {(xᵢ, yᵢ)} into the empirical risk L(θ) = (1/N) Σ ℓ(yᵢ, ŷ(xᵢ; θ))
+(+ an optional L2 penalty on the weights, never on the bias) as a `DataProblem`: a `Problem`
+that also knows its examples, so `problem.batch(idx)` is the same loss on a mini-batch and
+`run(..., batch_size=...)` can do stochastic gradient descent.
+"""
+from __future__ import annotations
+
+from typing import Callable, NamedTuple, Optional
+
+import numpy as np
+
+from .problems import Problem
+
+__all__ = ["Digits", "load_digits", "DataProblem", "least_squares", "logistic_regression",
+           "softmax_regression", "add_bias", "sigmoid", "softmax"]
+
+
+class Digits(NamedTuple):
+    """A train/test split of the 8×8 digits; pixels scaled to [0, 1]."""
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    images_train: np.ndarray
+    images_test: np.ndarray
+
+
+def load_digits(classes=None, test_fraction: float = 0.25, seed: int = 0) -> Digits:
+    """The 1,797 scikit-learn digits, optionally only ``classes`` (e.g. (3, 8)), split at random.
+
+    Labels are kept as the digits themselves; for two classes use ``y == classes[1]`` as 0/1.
+    The split is stratified by class and reproducible from ``seed``.
+    """
+    from sklearn.datasets import load_digits as _sk_load
+
+    if not 0 < test_fraction < 1:
+        raise ValueError(f"test_fraction={test_fraction}: use a fraction strictly between 0 and 1.")
+    d = _sk_load()
+    X, y, images = d.data / 16.0, d.target.astype(int), d.images / 16.0
+    if classes is not None:
+        classes = list(classes)
+        bad = [c for c in classes if c not in range(10)]
+        if bad:
+            raise ValueError(f"classes={classes}: digits are 0…9, got {bad}.")
+        keep = np.isin(y, classes)
+        X, y, images = X[keep], y[keep], images[keep]
+    rng = np.random.default_rng(seed)
+    test = np.zeros(len(y), dtype=bool)
+    for c in np.unique(y):
+        idx = np.flatnonzero(y == c)
+        test[rng.choice(idx, size=int(round(test_fraction * len(idx))), replace=False)] = True
+    return Digits(X[~test], y[~test], X[test], y[test], images[~test], images[test])
+
+
+def add_bias(X: np.ndarray) -> np.ndarray:
+    """Append a column of ones, so the last parameter is the bias b in ŷ = wᵀx + b."""
+    X = np.asarray(X, dtype=float)
+    return np.concatenate([X, np.ones(X.shape[:-1] + (1,))], axis=-1)
+
+
+def sigmoid(z):
+    """σ(z) = 1 / (1 + e^(−z)), computed without overflow for large |z|."""
+    z = np.asarray(z, dtype=float)
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def softmax(s, axis=-1):
+    s = np.asarray(s, dtype=float)
+    e = np.exp(s - s.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+class DataProblem(Problem):
+    """A `Problem` whose loss is an average over examples (X, y); ``batch(idx)`` restricts it."""
+
+    def __init__(self, build: Callable, X, y, *, name: str, l2: float, x0=None):
+        X = np.asarray(X, dtype=float)
+        y = np.asarray(y)
+        if X.ndim != 2:
+            raise ValueError(f"{name}: X must be a 2-D array (examples × features), got shape "
+                             f"{X.shape}.")
+        if len(y) != len(X):
+            raise ValueError(f"{name}: X has {len(X)} examples but y has {len(y)}; pass one "
+                             "label per row of X.")
+        if l2 < 0:
+            raise ValueError(f"{name}: l2={l2} must be ≥ 0 (it is a penalty weight).")
+        self._build, self.X, self.y, self.l2 = build, X, y, l2
+        f, grad, hvp, predict, dim = build(add_bias(X), y, l2)
+        self.predict = predict
+        super().__init__(f, grad, None, hvp, name=name, dim=dim,
+                         x0=np.zeros(dim) if x0 is None else x0)
+
+    @property
+    def n_examples(self) -> int:
+        return len(self.y)
+
+    def batch(self, idx) -> "DataProblem":
+        """The same loss averaged over the examples ``idx`` only (a mini-batch)."""
+        return DataProblem(self._build, self.X[idx], self.y[idx], name=self.name, l2=self.l2,
+                           x0=self.x0)
+
+    def error_rate(self, theta, X, y) -> np.ndarray:
+        """Fraction of examples (X, y) that θ classifies wrongly (shape: θ's batch shape)."""
+        return np.mean(self.predict(theta, X) != np.asarray(y), axis=-1)
+
+
+def _penalty(theta, l2):
+    w = theta[..., :-1]
+    return 0.5 * l2 * np.sum(w * w, axis=-1), l2 * np.concatenate(
+        [w, np.zeros_like(theta[..., -1:])], axis=-1)
+
+
+def _least_squares(Xb, y, l2):
+    y = y.astype(float)
+    n = len(y)
+
+    def f(t):
+        r = np.asarray(t, dtype=float) @ Xb.T - y
+        return 0.5 * np.mean(r * r, axis=-1) + _penalty(t, l2)[0]
+
+    def grad(t):
+        t = np.asarray(t, dtype=float)
+        return (t @ Xb.T - y) @ Xb / n + _penalty(t, l2)[1]
+
+    def hvp(t, v):
+        v = np.asarray(v, dtype=float)
+        hv = (v @ Xb.T) @ Xb / n + _penalty(v, l2)[1]
+        return np.broadcast_to(hv, np.broadcast_shapes(np.shape(t), hv.shape)).copy()
+
+    def predict(t, X):
+        return np.asarray(t, dtype=float) @ add_bias(X).T
+
+    return f, grad, hvp, predict, Xb.shape[1]
+
+
+def least_squares(X, y, l2: float = 0.0) -> DataProblem:
+    """L(w, b) = (1/2N) Σ (wᵀxᵢ + b − yᵢ)² + (λ/2)‖w‖²: linear regression (convex)."""
+    return DataProblem(_least_squares, X, y, name="least squares", l2=l2)
+
+
+def _logistic(Xb, y, l2):
+    if not np.all(np.isin(y, (0, 1))):
+        raise ValueError("logistic_regression needs labels 0/1; for two digits a, b pass "
+                         "y = (labels == b).astype(int).")
+    y = y.astype(float)
+    n = len(y)
+
+    def f(t):
+        z = np.asarray(t, dtype=float) @ Xb.T
+        # ℓ = log(1 + e^z) − y z is the cross-entropy −y log σ(z) − (1−y) log(1 − σ(z)).
+        return np.mean(np.logaddexp(0.0, z) - y * z, axis=-1) + _penalty(t, l2)[0]
+
+    def grad(t):
+        t = np.asarray(t, dtype=float)
+        return (sigmoid(t @ Xb.T) - y) @ Xb / n + _penalty(t, l2)[1]
+
+    def hvp(t, v):
+        t, v = np.asarray(t, dtype=float), np.asarray(v, dtype=float)
+        p = sigmoid(t @ Xb.T)
+        return (p * (1 - p) * (v @ Xb.T)) @ Xb / n + _penalty(v, l2)[1]
+
+    def predict(t, X):
+        return (np.asarray(t, dtype=float) @ add_bias(X).T > 0).astype(int)
+
+    return f, grad, hvp, predict, Xb.shape[1]
+
+
+def logistic_regression(X, y, l2: float = 0.0) -> DataProblem:
+    """Binary cross-entropy of ŷ = σ(wᵀx + b), labels 0/1, + (λ/2)‖w‖² (convex in θ)."""
+    return DataProblem(_logistic, X, y, name="logistic regression", l2=l2)
+
+
+def _softmax(n_classes):
+    def build(Xb, y, l2):
+        y = np.asarray(y).astype(int)
+        if y.size and (y.min() < 0 or y.max() >= n_classes):
+            raise ValueError(f"softmax_regression: labels must be 0…{n_classes - 1}, got "
+                             f"{y.min()}…{y.max()}; pass n_classes=.")
+        n, p = Xb.shape
+        Y = np.eye(n_classes)[y]
+        mask = np.ones((p, n_classes))
+        mask[-1] = 0.0  # no penalty on the biases (last row of W)
+
+        def W(t):
+            t = np.asarray(t, dtype=float)
+            return t.reshape(t.shape[:-1] + (p, n_classes))
+
+        def f(t):
+            S = Xb @ W(t)
+            lse = np.logaddexp.reduce(S, axis=-1)
+            pen = 0.5 * l2 * np.sum(mask * W(t) ** 2, axis=(-2, -1))
+            return np.mean(lse - np.sum(Y * S, axis=-1), axis=-1) + pen
+
+        def grad(t):
+            Wt = W(t)
+            G = np.swapaxes(Xb, -1, -2) @ (softmax(Xb @ Wt) - Y) / n + l2 * mask * Wt
+            return G.reshape(G.shape[:-2] + (p * n_classes,))
+
+        def hvp(t, v):
+            P = softmax(Xb @ W(t))
+            dS = Xb @ W(v)
+            dP = P * (dS - np.sum(P * dS, axis=-1, keepdims=True))
+            Hv = Xb.T @ dP / n + l2 * mask * W(v)
+            return Hv.reshape(Hv.shape[:-2] + (p * n_classes,))
+
+        def predict(t, X):
+            return np.argmax(add_bias(X) @ W(t), axis=-1)
+
+        return f, grad, hvp, predict, p * n_classes
+    return build
+
+
+def softmax_regression(X, y, n_classes: int = 10, l2: float = 0.0) -> DataProblem:
+    """Multiclass cross-entropy of softmax(Wᵀx + b); θ is W (features+1 × classes) flattened."""
+    return DataProblem(_softmax(n_classes), X, y, name="softmax regression", l2=l2)

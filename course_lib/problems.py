@@ -1,0 +1,345 @@
+"""Objective functions the course optimizes: a `Problem` is a loss with its derivatives.
+
+Every function of a problem broadcasts over the leading axes of θ: θ of shape (..., d) gives
+f(θ) of shape (...), grad(θ) of shape (..., d), hess(θ) of shape (..., d, d), so a batch of B
+starting points or B hyperparameter settings is one call.
+
+The 2-D test functions are written once as SymPy expressions; their gradients and Hessians are
+differentiated symbolically and turned into numpy with `lambdify`. `problem.expr` keeps the
+expression so a notebook can show (and a test can check) the derivation the code came from.
+"""
+from __future__ import annotations
+
+from typing import Callable, Optional, Sequence
+
+import numpy as np
+import sympy as sp
+
+__all__ = [
+    "Problem", "numerical_grad", "quadratic", "rosenbrock", "beale", "himmelblau", "booth",
+    "saddle", "two_unit_network", "TEST_FUNCTIONS",
+]
+
+Array = np.ndarray
+
+
+class Problem:
+    """A differentiable objective: ``f(θ)``, ``grad(θ)`` and optionally ``hess(θ)``, ``hvp(θ, v)``.
+
+    Parameters
+    ----------
+    f, grad : callables of θ with shape (..., d) returning shape (...) and (..., d).
+    hess : optional, returns (..., d, d).
+    hvp : optional Hessian-vector product ``hvp(θ, v)`` returning (..., d). When it is not given,
+        ``Problem.hvp`` uses ``hess`` when there is one, else a central finite difference of
+        ``grad`` (error O(ε²), ε scaled to θ and v).
+    name : shown in plots and messages.
+    x0 : the standard starting point, shape (d,).
+    minimizer : a known minimizer, shape (d,), or an array (k, d) of several, or None.
+    bounds : ((xmin, xmax), (ymin, ymax)), the window where a 2-D problem is worth drawing.
+    """
+
+    def __init__(self, f: Callable, grad: Optional[Callable], hess: Optional[Callable] = None,
+                 hvp: Optional[Callable] = None, *, name: str = "problem", x0=None,
+                 minimizer=None, bounds=None, dim: Optional[int] = None, expr=None,
+                 symbols=None):
+        if not callable(f):
+            raise TypeError(f"Problem(f=...) must be a function of θ, got {type(f).__name__}.")
+        if grad is None or not callable(grad):
+            raise TypeError(
+                f"Problem {name!r} has no gradient: pass grad=..., a function θ -> ∇f(θ) of the "
+                "same shape as θ. If you only have f, use grad=course_lib.problems."
+                "numerical_grad(f) (slow, approximate) or derive it (SymPy, autograd).")
+        self.f = f
+        self.grad = grad
+        self._hess = hess
+        self._hvp = hvp
+        self.name = name
+        self.x0 = None if x0 is None else np.asarray(x0, dtype=float)
+        self.minimizer = None if minimizer is None else np.asarray(minimizer, dtype=float)
+        self.bounds = bounds
+        if dim is None:
+            for a in (self.x0, self.minimizer):
+                if a is not None:
+                    dim = a.shape[-1]
+                    break
+        self.dim = dim
+        self.expr = expr
+        self.symbols = symbols
+
+    def __repr__(self):
+        return f"Problem({self.name!r}, d={self.dim})"
+
+    @property
+    def has_hess(self) -> bool:
+        return self._hess is not None
+
+    def hess(self, theta):
+        if self._hess is None:
+            raise NotImplementedError(
+                f"Problem {self.name!r} has no Hessian; use problem.hvp(θ, v) for products with "
+                "it, which falls back to finite differences of the gradient.")
+        return self._hess(theta)
+
+    def hvp(self, theta, v):
+        """Hessian-vector product H(θ) v, shape (..., d)."""
+        theta = np.asarray(theta, dtype=float)
+        v = np.asarray(v, dtype=float)
+        if self._hvp is not None:
+            return self._hvp(theta, v)
+        if self._hess is not None:
+            return np.einsum("...ij,...j->...i", self._hess(theta), v)
+        # Central difference along v; ε balances truncation (∝ε²) against rounding (∝1/ε).
+        vnorm = np.linalg.norm(v, axis=-1, keepdims=True)
+        scale = 1.0 + np.linalg.norm(theta, axis=-1, keepdims=True)
+        eps = np.cbrt(np.finfo(float).eps) * scale / np.where(vnorm > 0, vnorm, 1.0)
+        return (self.grad(theta + eps * v) - self.grad(theta - eps * v)) / (2 * eps)
+
+    def minimum_distance(self, theta):
+        """Distance from θ (..., d) to the nearest known minimizer."""
+        if self.minimizer is None:
+            raise ValueError(f"Problem {self.name!r} has no known minimizer.")
+        mins = np.atleast_2d(self.minimizer)
+        theta = np.asarray(theta, dtype=float)
+        d = np.linalg.norm(theta[..., None, :] - mins, axis=-1)
+        return d.min(axis=-1)
+
+
+def numerical_grad(f: Callable, eps: float = 1e-6) -> Callable:
+    """Central-difference gradient of a batched f: for checking, or a problem without a formula."""
+    def grad(theta):
+        theta = np.asarray(theta, dtype=float)
+        d = theta.shape[-1]
+        out = np.empty_like(theta)
+        for i in range(d):
+            e = np.zeros(d)
+            e[i] = eps
+            out[..., i] = (f(theta + e) - f(theta - e)) / (2 * eps)
+        return out
+    return grad
+
+
+# --------------------------------------------------------------------------------------------
+# 2-D test functions: one SymPy expression each, differentiated symbolically.
+
+X, Y = sp.symbols("x y", real=True)
+
+
+def _lambdify_2d(expr) -> Callable:
+    fn = sp.lambdify((X, Y), expr, "numpy")
+
+    def wrapped(theta):
+        theta = np.asarray(theta, dtype=float)
+        out = np.asarray(fn(theta[..., 0], theta[..., 1]), dtype=float)
+        # A constant expression lambdifies to a scalar: give it θ's batch shape.
+        if out.shape != theta.shape[:-1]:
+            out = np.broadcast_to(out, theta.shape[:-1]).copy()
+        return out
+    return wrapped
+
+
+def from_sympy(expr, *, name: str, x0, minimizer, bounds) -> Problem:
+    """Build a 2-D `Problem` from a SymPy expression in x, y: ∇ and Hessian by SymPy."""
+    grad_exprs = [sp.diff(expr, s) for s in (X, Y)]
+    hess_exprs = [[sp.diff(g, s) for s in (X, Y)] for g in grad_exprs]
+    f = _lambdify_2d(expr)
+    g_parts = [_lambdify_2d(g) for g in grad_exprs]
+    h_parts = [[_lambdify_2d(h) for h in row] for row in hess_exprs]
+
+    def grad(theta):
+        return np.stack([g(theta) for g in g_parts], axis=-1)
+
+    def hess(theta):
+        return np.stack([np.stack([h(theta) for h in row], axis=-1) for row in h_parts], axis=-2)
+
+    return Problem(f, grad, hess, name=name, x0=x0, minimizer=minimizer, bounds=bounds, dim=2,
+                   expr=expr, symbols=(X, Y))
+
+
+def rosenbrock(d: int = 2, form: str = "chained", a: float = 1.0, b: float = 100.0) -> Problem:
+    """Rosenbrock's banana. d = 2: (a − x)² + b (y − x²)², minimum at (a, a²).
+
+    For d > 2, ``form="chained"`` (scipy.optimize.rosen) sums over consecutive coordinates,
+    ``form="extended"`` over independent pairs (d even). Start (−1.2, 1, −1.2, 1, …).
+    """
+    if form not in ("chained", "extended"):
+        raise ValueError(f"rosenbrock(form={form!r}): use 'chained' or 'extended'.")
+    if not isinstance(d, (int, np.integer)) or d < 2:
+        raise ValueError(f"rosenbrock(d={d!r}): d must be an integer ≥ 2.")
+    if form == "extended" and d % 2:
+        raise ValueError(f"rosenbrock(d={d}, form='extended') pairs coordinates: d must be even.")
+    x0 = np.tile([-1.2, 1.0], d // 2 + 1)[:d]
+    if d == 2:
+        expr = (a - X) ** 2 + b * (Y - X ** 2) ** 2
+        return from_sympy(expr, name="Rosenbrock", x0=x0, minimizer=[a, a * a],
+                          bounds=((-2.0, 2.0), (-1.0, 3.0)))
+    if a != 1.0:
+        raise ValueError("rosenbrock(d>2) is the standard a=1 form; a≠1 exists only for d=2.")
+    if form == "chained":
+        lo, hi = slice(0, d - 1), slice(1, d)
+    else:
+        lo, hi = slice(0, d, 2), slice(1, d, 2)
+
+    def f(t):
+        t = np.asarray(t, dtype=float)
+        return np.sum(b * (t[..., hi] - t[..., lo] ** 2) ** 2 + (1 - t[..., lo]) ** 2, axis=-1)
+
+    def grad(t):
+        t = np.asarray(t, dtype=float)
+        r = t[..., hi] - t[..., lo] ** 2
+        g = np.zeros_like(t)
+        g[..., lo] += -4 * b * t[..., lo] * r - 2 * (1 - t[..., lo])
+        g[..., hi] += 2 * b * r
+        return g
+
+    idx = np.arange(d)
+    lo_i, hi_i = idx[lo], idx[hi]
+
+    def hess(t):
+        t = np.asarray(t, dtype=float)
+        H = np.zeros(t.shape + (d,))
+        xl, xh = t[..., lo], t[..., hi]
+        H[..., lo_i, lo_i] += 12 * b * xl ** 2 - 4 * b * xh + 2
+        H[..., hi_i, hi_i] += 2 * b
+        H[..., lo_i, hi_i] += -4 * b * xl
+        H[..., hi_i, lo_i] += -4 * b * xl
+        return H
+
+    def hvp(t, v):
+        t = np.asarray(t, dtype=float)
+        v = np.asarray(v, dtype=float)
+        xl, xh = t[..., lo], t[..., hi]
+        vl, vh = v[..., lo], v[..., hi]
+        out = np.zeros(np.broadcast_shapes(t.shape, v.shape))
+        out[..., lo] += (12 * b * xl ** 2 - 4 * b * xh + 2) * vl - 4 * b * xl * vh
+        out[..., hi] += 2 * b * vh - 4 * b * xl * vl
+        return out
+
+    return Problem(f, grad, hess, hvp, name=f"Rosenbrock ({form}, d={d})", x0=x0,
+                   minimizer=np.ones(d), dim=d)
+
+
+def beale() -> Problem:
+    """Beale's function; one minimum f = 0 at (3, 0.5), flat plateaus and steep walls."""
+    expr = ((sp.Rational(3, 2) - X + X * Y) ** 2 + (sp.Rational(9, 4) - X + X * Y ** 2) ** 2
+            + (sp.Rational(21, 8) - X + X * Y ** 3) ** 2)
+    return from_sympy(expr, name="Beale", x0=[1.0, 1.5], minimizer=[3.0, 0.5],
+                      bounds=((-4.5, 4.5), (-4.5, 4.5)))
+
+
+def himmelblau() -> Problem:
+    """Himmelblau's function: four minima with f = 0 (non-convex, several equal minima)."""
+    expr = (X ** 2 + Y - 11) ** 2 + (X + Y ** 2 - 7) ** 2
+    mins = [[3.0, 2.0], [-2.805118086952745, 3.131312518250573],
+            [-3.779310253377747, -3.283185991286170], [3.584428340330492, -1.848126526964404]]
+    return from_sympy(expr, name="Himmelblau", x0=[0.0, 0.0], minimizer=mins,
+                      bounds=((-5.0, 5.0), (-5.0, 5.0)))
+
+
+def booth() -> Problem:
+    """Booth's function, a convex quadratic: minimum f = 0 at (1, 3)."""
+    expr = (X + 2 * Y - 7) ** 2 + (2 * X + Y - 5) ** 2
+    return from_sympy(expr, name="Booth", x0=[-6.0, -4.0], minimizer=[1.0, 3.0],
+                      bounds=((-10.0, 10.0), (-10.0, 10.0)))
+
+
+def saddle() -> Problem:
+    """x² − y²: a stationary point at the origin that is not a minimum (no minimizer)."""
+    expr = X ** 2 - Y ** 2
+    return from_sympy(expr, name="Saddle", x0=[-1.0, 1e-3], minimizer=None,
+                      bounds=((-1.5, 1.5), (-1.5, 1.5)))
+
+
+def quadratic(kappa: float = 10.0, d: int = 2, *, lam_min: float = 1.0, angle: float = np.pi / 6,
+              rng: Optional[np.random.Generator] = None, center=None) -> Problem:
+    """f(θ) = ½ (θ − c)ᵀ A (θ − c) with eigenvalues from λ_min to κ·λ_min.
+
+    d = 2: A = R(angle) diag(λ_min, κλ_min) R(angle)ᵀ. d > 2: eigenvalues log-spaced, eigenvectors
+    a random rotation drawn from ``rng`` (axis-aligned when rng is None). The minimizer is c
+    (default 0); ``problem.A`` and ``problem.eigenvalues`` are attached for the theory.
+    """
+    kappa = float(kappa)
+    if not np.isfinite(kappa) or kappa < 1:
+        raise ValueError(f"quadratic(kappa={kappa}): the condition number must be ≥ 1.")
+    if lam_min <= 0:
+        raise ValueError(f"quadratic(lam_min={lam_min}): eigenvalues must be positive.")
+    if not isinstance(d, (int, np.integer)) or d < 1:
+        raise ValueError(f"quadratic(d={d!r}): d must be a positive integer.")
+    lams = lam_min * (np.geomspace(1.0, kappa, d) if d > 1 else np.array([1.0]))
+    if d == 2:
+        c_, s_ = np.cos(angle), np.sin(angle)
+        Q = np.array([[c_, -s_], [s_, c_]])
+    elif rng is not None:
+        Q, R = np.linalg.qr(rng.standard_normal((d, d)))
+        Q = Q * np.sign(np.diag(R))
+    else:
+        Q = np.eye(d)
+    A = (Q * lams) @ Q.T
+    A = (A + A.T) / 2
+    c = np.zeros(d) if center is None else np.asarray(center, dtype=float)
+    if c.shape != (d,):
+        raise ValueError(f"quadratic(center=...) must have shape ({d},), got {c.shape}.")
+
+    def f(t):
+        e = np.asarray(t, dtype=float) - c
+        return 0.5 * np.sum((e @ A) * e, axis=-1)
+
+    def grad(t):
+        return (np.asarray(t, dtype=float) - c) @ A
+
+    def hess(t):
+        t = np.asarray(t, dtype=float)
+        return np.broadcast_to(A, t.shape[:-1] + (d, d)).copy()
+
+    def hvp(t, v):
+        hv = np.asarray(v, dtype=float) @ A
+        return np.broadcast_to(hv, np.broadcast_shapes(np.shape(t), hv.shape)).copy()
+
+    # Start far out along the flat direction and one unit along the steep one.
+    x0 = c + Q @ np.tile([-2.0, 1.0], d)[:d]
+    p = Problem(f, grad, hess, hvp, name=f"quadratic (κ={kappa:g}, d={d})", x0=x0, minimizer=c,
+                dim=d, bounds=((c[0] - 2.5, c[0] + 2.5), (c[-1] - 2.5, c[-1] + 2.5)))
+    p.A, p.eigenvalues, p.eigenvectors = A, lams, Q
+    return p
+
+
+def two_unit_network(n: int = 200, teacher=(2.0, -1.0), noise: float = 0.05,
+                     rng: Optional[np.random.Generator] = None) -> Problem:
+    """A network with two hidden units, ŷ(x) = tanh(w₁x) + tanh(w₂x), fit by mean squared error.
+
+    Swapping the two units gives the same network, so the loss over θ = (w₁, w₂) has (at least)
+    two minima, at the teacher's weights and at their mirror image: a non-convex surface.
+    Data: x ~ N(0, 1), y = teacher network + noise, both drawn from ``rng``.
+    """
+    rng = np.random.default_rng(0) if rng is None else rng
+    x = rng.standard_normal(n)
+    w1, w2 = teacher
+    y = np.tanh(w1 * x) + np.tanh(w2 * x) + noise * rng.standard_normal(n)
+
+    def f(t):
+        t = np.asarray(t, dtype=float)
+        yhat = np.tanh(t[..., 0:1] * x) + np.tanh(t[..., 1:2] * x)
+        return 0.5 * np.mean((yhat - y) ** 2, axis=-1)
+
+    def grad(t):
+        t = np.asarray(t, dtype=float)
+        h1, h2 = np.tanh(t[..., 0:1] * x), np.tanh(t[..., 1:2] * x)
+        r = h1 + h2 - y
+        return np.stack([np.mean(r * (1 - h1 ** 2) * x, axis=-1),
+                         np.mean(r * (1 - h2 ** 2) * x, axis=-1)], axis=-1)
+
+    mins = [list(teacher), list(teacher)[::-1]]
+    p = Problem(f, grad, name="two-unit network", x0=[0.5, 0.4], minimizer=mins,
+                bounds=((-3.0, 3.0), (-3.0, 3.0)), dim=2)
+    p.x, p.y = x, y
+    return p
+
+
+TEST_FUNCTIONS = {"quadratic": quadratic, "rosenbrock": rosenbrock, "beale": beale,
+                  "himmelblau": himmelblau, "booth": booth, "saddle": saddle}
+
+
+from .data import (DataProblem, least_squares, logistic_regression,  # noqa: E402
+                   softmax_regression)
+
+__all__ += ["DataProblem", "least_squares", "logistic_regression", "softmax_regression"]
