@@ -6,6 +6,7 @@ from typing import Optional
 
 import numpy as np
 
+from ..layout import coordinate_major
 from .base import check_theta
 
 __all__ = ["run", "Trace", "CountingProblem"]
@@ -152,11 +153,14 @@ def run(opt, problem, theta0=None, steps: int = 100, *, batch_size: Optional[int
         rng = np.random.default_rng(rng)
         batches = _batches(n, batch_size, steps, rng)
 
+    theta = coordinate_major(theta)
     counted = CountingProblem(problem)
     state = opt.init(theta)
     batch_shape = theta.shape[:-1]
     losses = np.full((steps + 1,) + batch_shape, np.nan)
-    thetas = np.full((steps + 1,) + theta.shape, np.nan) if keep_thetas else None
+    thetas = None
+    if keep_thetas:  # coordinate-major too, so storing θ_t is a contiguous copy
+        thetas = np.moveaxis(np.full((theta.shape[-1], steps + 1) + batch_shape, np.nan), 0, -1)
     diverged_at = np.full(batch_shape, -1, dtype=int)
 
     with np.errstate(all="ignore"):
@@ -166,6 +170,7 @@ def run(opt, problem, theta0=None, steps: int = 100, *, batch_size: Optional[int
         if keep_thetas:
             thetas[0] = theta
         alive = np.ones(batch_shape, dtype=bool)
+        n_alive = alive.size
         it = range(1, steps + 1)
         if progress:
             from tqdm.auto import tqdm
@@ -176,16 +181,18 @@ def run(opt, problem, theta0=None, steps: int = 100, *, batch_size: Optional[int
             theta, state = opt.step(theta, state, counted)
             loss = np.asarray(problem.f(theta), dtype=float)
             ok = np.abs(loss) <= limit  # False for nan and ±inf too
-            if not ok.all():
-                bad = alive & ~ok
-                diverged_at[bad] = t
+            # Runs that diverged earlier are nan and stay nan, so only a drop in the count of
+            # healthy runs means that something new diverged at this step.
+            if np.count_nonzero(ok) < n_alive:
+                diverged_at[alive & ~ok] = t
                 alive &= ok
+                n_alive = np.count_nonzero(alive)
                 loss = np.where(alive, loss, np.nan)
                 theta = np.where(alive[..., None], theta, np.nan)
             losses[t] = loss
             if keep_thetas:
                 thetas[t] = theta
-            if not alive.any():
+            if n_alive == 0:
                 break
 
     return Trace(thetas=thetas, losses=losses, theta=theta, n_grad=counted.n_grad,

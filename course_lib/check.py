@@ -1,0 +1,149 @@
+"""Immediate feedback for exercise cells: say exactly what is off, and how to look for the bug.
+
+Each check raises `AnswerError` (an AssertionError, so graders and nbval see a failed cell)
+with a message that names the quantity, the expected and received values, the relative error
+and a hint; on success it prints one line starting with ✓.
+
+    check.array("gradient", grad_L(theta), expected, hint="did you divide by N?")
+    check.function("empirical_risk", empirical_risk, reference, cases)
+    check.trajectory("GD iterates", my_thetas, expected_thetas)
+"""
+from __future__ import annotations
+
+from typing import Callable, Iterable, Optional
+
+import numpy as np
+
+__all__ = ["AnswerError", "array", "scalar", "function", "trajectory", "relative_error"]
+
+
+class AnswerError(AssertionError):
+    """An exercise answer is wrong; the message says how."""
+
+
+def relative_error(got, expected) -> np.ndarray:
+    """|got − expected| / max(|got|, |expected|, tiny), elementwise (0 where both are 0)."""
+    got = np.asarray(got, dtype=float)
+    expected = np.asarray(expected, dtype=float)
+    denom = np.maximum(np.maximum(np.abs(got), np.abs(expected)), 1e-300)
+    return np.where(got == expected, 0.0, np.abs(got - expected) / denom)
+
+
+def _fmt(a, max_items: int = 6) -> str:
+    a = np.asarray(a)
+    if a.ndim == 0:
+        return f"{a.item():.6g}" if np.issubdtype(a.dtype, np.number) else repr(a.item())
+    return np.array2string(a, precision=6, threshold=max_items, edgeitems=2,
+                           separator=", ").replace("\n", "")
+
+
+def _fail(name: str, what: str, hint: Optional[str]):
+    msg = f"{name}: {what}"
+    if hint:
+        msg += f"\n  Hint: {hint}"
+    raise AnswerError(msg)
+
+
+def _as_numbers(name, got, hint):
+    if got is None:
+        _fail(name, "got None. Did you forget to `return` the result?", hint)
+    if isinstance(got, type(NotImplemented)) or got is Ellipsis:
+        _fail(name, "not answered yet.", hint)
+    try:
+        arr = np.asarray(got, dtype=float)
+    except (TypeError, ValueError):
+        _fail(name, f"expected numbers, got a {type(got).__name__}: {got!r:.80}", hint)
+    return arr
+
+
+def array(name: str, got, expected, *, rtol: float = 1e-6, atol: float = 1e-10,
+          hint: Optional[str] = None, quiet: bool = False) -> None:
+    """Check an array answer: type, shape, finiteness, then closeness, in that order."""
+    expected = np.asarray(expected, dtype=float)
+    got = _as_numbers(name, got, hint)
+    if got.shape != expected.shape:
+        extra = ""
+        if got.size == expected.size:
+            extra = " (same number of entries: reshape, or check which axis you summed over)"
+        elif got.shape == expected.shape[::-1]:
+            extra = " (transposed?)"
+        _fail(name, f"shape {got.shape}, expected {expected.shape}{extra}.", hint)
+    finite = np.isfinite(got)
+    if not finite.all() and np.isfinite(expected).all():
+        idx = tuple(np.argwhere(~finite)[0])
+        _fail(name, f"non-finite value {got[idx]} at index {idx} (overflow, or 0/0?).", hint)
+    close = np.isclose(got, expected, rtol=rtol, atol=atol, equal_nan=True)
+    if not close.all():
+        rel = relative_error(got, expected)
+        rel = np.where(close, 0.0, rel)
+        worst = np.unravel_index(int(np.nanargmax(rel)), rel.shape) if rel.ndim else ()
+        n_bad = int(np.count_nonzero(~close))
+        where = f" at index {worst}" if got.ndim else ""
+        detail = (f"expected {_fmt(expected)}, got {_fmt(got)}; "
+                  f"{n_bad} of {close.size} entries differ, the worst{where}: expected "
+                  f"{_fmt(expected[worst])}, got {_fmt(got[worst])} "
+                  f"(relative error {float(rel[worst]):.2e}, tolerance {rtol:g}).")
+        ratio = got[worst] / expected[worst] if expected[worst] != 0 else np.nan
+        if np.isfinite(ratio) and not np.isclose(ratio, 1.0):
+            for r, say in ((-1.0, "the sign is flipped"), (2.0, "it is twice too large"),
+                           (0.5, "it is half the expected value")):
+                if np.isclose(ratio, r, rtol=1e-6):
+                    detail += f" Note: {say}."
+                    break
+        _fail(name, detail, hint)
+    if not quiet:
+        print(f"✓ {name} is correct.")
+
+
+def scalar(name: str, got, expected, *, rtol: float = 1e-6, atol: float = 1e-10,
+           hint: Optional[str] = None, quiet: bool = False) -> None:
+    """Check a single number (a Python float, a 0-d array or a length-1 array)."""
+    got_arr = _as_numbers(name, got, hint)
+    if got_arr.size != 1:
+        _fail(name, f"expected a single number, got shape {got_arr.shape}.", hint)
+    array(name, got_arr.reshape(()), np.asarray(expected, dtype=float).reshape(()),
+          rtol=rtol, atol=atol, hint=hint, quiet=quiet)
+
+
+def function(name: str, fn: Callable, reference: Callable, cases: Iterable[tuple], *,
+             rtol: float = 1e-6, atol: float = 1e-10, hint: Optional[str] = None,
+             describe: Optional[Callable[[tuple], str]] = None) -> None:
+    """Call a student's ``fn(*case)`` and ``reference(*case)`` on each case and compare.
+
+    The first case that fails is reported with its inputs. Exceptions inside the student's
+    function are reported as such (NotImplementedError: "not answered yet").
+    """
+    if not callable(fn):
+        _fail(name, f"expected a function, got {type(fn).__name__}.", hint)
+    n = 0
+    for i, case in enumerate(cases):
+        label = describe(case) if describe else f"test case {i + 1}"
+        try:
+            got = fn(*case)
+        except NotImplementedError:
+            _fail(name, "not answered yet: replace `raise NotImplementedError()` with your "
+                        "code.", hint)
+        except Exception as exc:  # report the student's error in context, not as a crash
+            _fail(name, f"raised {type(exc).__name__}: {exc} (on {label}).", hint)
+        array(f"{name} ({label})", got, reference(*case), rtol=rtol, atol=atol, hint=hint,
+              quiet=True)
+        n += 1
+    print(f"✓ {name} is correct on {n} test case{'s' if n != 1 else ''}.")
+
+
+def trajectory(name: str, got, expected, *, rtol: float = 1e-6, atol: float = 1e-10,
+               hint: Optional[str] = None) -> None:
+    """Compare iterates θ₀…θ_T (steps first): report the first step where they depart."""
+    expected = np.asarray(expected, dtype=float)
+    got = _as_numbers(name, got, hint)
+    if got.shape != expected.shape:
+        if got.ndim == expected.ndim and got.shape[1:] == expected.shape[1:]:
+            _fail(name, f"{got.shape[0]} iterates, expected {expected.shape[0]} "
+                        f"(θ₀ included, so steps + 1).", hint)
+        _fail(name, f"shape {got.shape}, expected {expected.shape} (steps + 1, …).", hint)
+    for t in range(expected.shape[0]):
+        if not np.allclose(got[t], expected[t], rtol=rtol, atol=atol, equal_nan=True):
+            before = "" if t == 0 else f" Steps 0…{t - 1} agree."
+            _fail(name, f"departs at step {t}: expected {_fmt(expected[t])}, got "
+                        f"{_fmt(got[t])}.{before}", hint)
+    print(f"✓ {name}: all {expected.shape[0]} iterates are correct.")
