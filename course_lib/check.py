@@ -63,10 +63,10 @@ def array(name: str, got, expected, *, rtol: float = 1e-6, atol: float = 1e-10,
     got = _as_numbers(name, got, hint)
     if got.shape != expected.shape:
         extra = ""
-        if got.size == expected.size:
-            extra = " (same number of entries: reshape, or check which axis you summed over)"
-        elif got.shape == expected.shape[::-1]:
+        if got.ndim > 1 and got.shape == expected.shape[::-1]:
             extra = " (transposed?)"
+        elif got.size == expected.size:
+            extra = " (same number of entries: reshape, or check which axis you summed over)"
         _fail(name, f"shape {got.shape}, expected {expected.shape}{extra}.", hint)
     finite = np.isfinite(got)
     if not finite.all() and np.isfinite(expected).all():
@@ -76,7 +76,7 @@ def array(name: str, got, expected, *, rtol: float = 1e-6, atol: float = 1e-10,
     if not close.all():
         rel = relative_error(got, expected)
         rel = np.where(close, 0.0, rel)
-        worst = np.unravel_index(int(np.nanargmax(rel)), rel.shape) if rel.ndim else ()
+        worst = tuple(int(i) for i in np.unravel_index(int(np.nanargmax(rel)), rel.shape))
         n_bad = int(np.count_nonzero(~close))
         where = f" at index {worst}" if got.ndim else ""
         detail = (f"expected {_fmt(expected)}, got {_fmt(got)}; "
