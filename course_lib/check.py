@@ -107,7 +107,7 @@ def scalar(name: str, got, expected, *, rtol: float = 1e-6, atol: float = 1e-10,
 
 def function(name: str, fn: Callable, reference: Callable, cases: Iterable[tuple], *,
              rtol: float = 1e-6, atol: float = 1e-10, hint: Optional[str] = None,
-             describe: Optional[Callable[[tuple], str]] = None) -> None:
+             describe: Optional[Callable[[tuple], str]] = None, quiet: bool = False) -> None:
     """Call a student's ``fn(*case)`` and ``reference(*case)`` on each case and compare.
 
     The first case that fails is reported with its inputs. Exceptions inside the student's
@@ -128,11 +128,12 @@ def function(name: str, fn: Callable, reference: Callable, cases: Iterable[tuple
         array(f"{name} ({label})", got, reference(*case), rtol=rtol, atol=atol, hint=hint,
               quiet=True)
         n += 1
-    print(f"✓ {name} is correct on {n} test case{'s' if n != 1 else ''}.")
+    if not quiet:
+        print(f"✓ {name} is correct on {n} test case{'s' if n != 1 else ''}.")
 
 
 def trajectory(name: str, got, expected, *, rtol: float = 1e-6, atol: float = 1e-10,
-               hint: Optional[str] = None) -> None:
+               hint: Optional[str] = None, quiet: bool = False) -> None:
     """Compare iterates θ₀…θ_T (steps first): report the first step where they depart."""
     expected = np.asarray(expected, dtype=float)
     got = _as_numbers(name, got, hint)
@@ -146,4 +147,5 @@ def trajectory(name: str, got, expected, *, rtol: float = 1e-6, atol: float = 1e
             before = "" if t == 0 else f" Steps 0…{t - 1} agree."
             _fail(name, f"departs at step {t}: expected {_fmt(expected[t])}, got "
                         f"{_fmt(got[t])}.{before}", hint)
-    print(f"✓ {name}: all {expected.shape[0]} iterates are correct.")
+    if not quiet:
+        print(f"✓ {name}: all {expected.shape[0]} iterates are correct.")

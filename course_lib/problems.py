@@ -19,7 +19,7 @@ from .layout import matmul_last, stack_last
 
 __all__ = [
     "Problem", "numerical_grad", "quadratic", "rosenbrock", "beale", "himmelblau", "booth",
-    "saddle", "two_unit_network", "TEST_FUNCTIONS",
+    "saddle", "two_unit_network", "slice_2d", "TEST_FUNCTIONS",
 ]
 
 Array = np.ndarray
@@ -310,7 +310,7 @@ def quadratic(kappa: float = 10.0, d: int = 2, *, lam_min: float = 1.0, angle: f
     return p
 
 
-def two_unit_network(n: int = 200, teacher=(2.0, -1.0), noise: float = 0.05,
+def two_unit_network(n: int = 200, teacher=(2.0, 0.5), noise: float = 0.05,
                      rng: Optional[np.random.Generator] = None) -> Problem:
     """A network with two hidden units, ŷ(x) = tanh(w₁x) + tanh(w₂x), fit by mean squared error.
 
@@ -340,9 +340,37 @@ def two_unit_network(n: int = 200, teacher=(2.0, -1.0), noise: float = 0.05,
     best = minimize(lambda t: float(f(t)), np.asarray(teacher, float), jac=grad, method="BFGS",
                     options={"gtol": 1e-12}).x
     mins = [best, best[::-1]]
-    p = Problem(f, grad, name="two-unit network", x0=[0.5, 0.4], minimizer=mins,
+    p = Problem(f, grad, name="two-unit network", x0=[-1.0, -0.5], minimizer=mins,
                 bounds=((-3.0, 3.0), (-3.0, 3.0)), dim=2)
     p.x, p.y = x, y
+    p.axis_labels = ("w₁", "w₂")
+    return p
+
+
+def slice_2d(problem: Problem, center, u, v, *, extent: float = 1.0,
+             name: Optional[str] = None) -> Problem:
+    """The loss on the plane θ(α, β) = center + α u + β v through a d-dimensional problem.
+
+    A 2-D window onto a high-dimensional loss: f̃(α, β) = f(θ(α, β)) and, by the chain rule,
+    ∇f̃ = (uᵀ∇f, vᵀ∇f). Gradient descent on f̃ is gradient descent on f restricted to the plane.
+    """
+    c, u, v = (np.asarray(a, dtype=float) for a in (center, u, v))
+    if not (c.shape == u.shape == v.shape == (problem.dim,)):
+        raise ValueError(f"slice_2d: center, u and v must each have shape ({problem.dim},), got "
+                         f"{c.shape}, {u.shape}, {v.shape}.")
+    basis = np.stack([u, v], axis=-1)  # (d, 2)
+
+    def theta(ab):
+        ab = np.asarray(ab, dtype=float)
+        return c + ab[..., 0:1] * u + ab[..., 1:2] * v
+
+    p = Problem(lambda ab: problem.f(theta(ab)),
+                lambda ab: problem.grad(theta(ab)) @ basis,
+                hvp=lambda ab, w: problem.hvp(theta(ab), np.asarray(w) @ basis.T) @ basis,
+                name=name or f"{problem.name} (2-D slice)", x0=[-0.8 * extent, 0.6 * extent],
+                minimizer=None, bounds=((-extent, extent), (-extent, extent)), dim=2)
+    p.axis_labels = ("α (along u)", "β (along v)")
+    p.to_theta = theta
     return p
 
 
