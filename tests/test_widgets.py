@@ -1,0 +1,75 @@
+"""Sliders redraw the figure in place; plotting helpers draw what they are given."""
+import numpy as np
+
+from course_lib import plots
+from course_lib.optim import SGD, run
+from course_lib.problems import quadratic, rosenbrock, slice_2d
+from course_lib.widgets import LiveFigure, log_slider, slider
+
+
+def _explorer():
+    p = quadratic(10.0)
+    fig, ax = plots.new_figure()
+    plots.contour(ax, p)
+    path = plots.path(ax, np.zeros((1, 2)))
+    calls = []
+
+    def update(eta, steps):
+        calls.append((eta, steps))
+        path.set_data(run(SGD(eta), p, p.x0, int(steps)).thetas)
+
+    live = LiveFigure(fig, update, {"eta": log_slider("η", 0.05, 1e-3, 1.0),
+                                    "steps": slider("steps", 10, 1, 50, 1)})
+    return live, path, calls
+
+
+def test_the_figure_is_drawn_at_the_defaults_before_any_slider_moves():
+    live, path, calls = _explorer()
+    assert calls == [(0.05, 10)]
+    assert len(path.line.get_xdata()) == 11
+
+
+def test_moving_a_slider_updates_the_artists_and_the_displayed_image():
+    live, path, calls = _explorer()
+    live._ipython_display_()  # registers the observers and the display id, as a notebook does
+    updates = []
+    live._handle = type("Handle", (), {"update": lambda self, fig: updates.append(fig)})()
+    live.controls["steps"].value = 30
+    assert calls[-1] == (0.05, 30)
+    assert len(path.line.get_xdata()) == 31
+    assert updates == [live.fig]
+    live.controls["eta"].value = 0.2
+    assert calls[-1][0] == 0.2 and len(updates) == 2
+
+
+def test_displaying_twice_does_not_register_the_callback_twice():
+    live, path, calls = _explorer()
+    live._ipython_display_()
+    live._ipython_display_()
+    n = len(calls)
+    live.controls["steps"].value = 20
+    assert len(calls) == n + 1
+
+
+def test_contour_uses_the_problems_window_and_marks_its_minimum():
+    p = rosenbrock()
+    fig, ax = plots.new_figure()
+    plots.contour(ax, p)
+    assert ax.get_xlim() == p.bounds[0] and ax.get_ylim() == p.bounds[1]
+    stars = [l for l in ax.get_lines() if l.get_marker() == "*"]
+    np.testing.assert_allclose(np.c_[stars[0].get_xdata(), stars[0].get_ydata()], [[1.0, 1.0]])
+
+
+def test_a_slice_is_the_loss_on_a_plane_and_its_gradient_the_projected_gradient():
+    p = rosenbrock(4)
+    rng = np.random.default_rng(0)
+    c, u, v = rng.standard_normal((3, 4))
+    s = slice_2d(p, c, u, v)
+    ab = rng.standard_normal((5, 2))
+    theta = c + ab[:, :1] * u + ab[:, 1:] * v
+    np.testing.assert_allclose(s.f(ab), p.f(theta))
+    np.testing.assert_allclose(s.grad(ab), np.c_[p.grad(theta) @ u, p.grad(theta) @ v])
+    h = 1e-6
+    w = rng.standard_normal(2)
+    fd = (s.grad(ab + h * w) - s.grad(ab - h * w)) / (2 * h)
+    np.testing.assert_allclose(s.hvp(ab, w), fd, rtol=1e-5, atol=1e-6)
