@@ -70,8 +70,9 @@ def array(name: str, got, expected, *, rtol: float = 1e-6, atol: float = 1e-10,
         _fail(name, f"shape {got.shape}, expected {expected.shape}{extra}.", hint)
     finite = np.isfinite(got)
     if not finite.all() and np.isfinite(expected).all():
-        idx = tuple(np.argwhere(~finite)[0])
-        _fail(name, f"non-finite value {got[idx]} at index {idx} (overflow, or 0/0?).", hint)
+        idx = tuple(int(i) for i in np.argwhere(~finite)[0])
+        where = f" at index {idx}" if idx else ""
+        _fail(name, f"non-finite value {got[idx]}{where} (overflow, or 0/0?).", hint)
     close = np.isclose(got, expected, rtol=rtol, atol=atol, equal_nan=True)
     if not close.all():
         rel = relative_error(got, expected)

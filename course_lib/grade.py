@@ -476,6 +476,8 @@ def _score(slots, results, name) -> list:
             rows.append(Row(name, slot.label, slot.points, slot.points, ""))
             continue
         message = result.message
+        if result.ename == "NotImplementedError":
+            message = "not answered: the answer still raises NotImplementedError"
         if result.status == "died":
             message = "kernel died while running this test"
         notes = [a.note for a in slot.answers if a.note]
