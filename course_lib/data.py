@@ -88,10 +88,10 @@ class DataProblem(Problem):
         if l2 < 0:
             raise ValueError(f"{name}: l2={l2} must be ≥ 0 (it is a penalty weight).")
         self._build, self.X, self.y, self.l2 = build, X, y, l2
-        f, grad, hvp, predict, dim = build(add_bias(X), y, l2)
+        f, grad, hvp, predict, dim, value_and_grad = build(add_bias(X), y, l2)
         self.predict = predict
         super().__init__(f, grad, None, hvp, name=name, dim=dim,
-                         x0=np.zeros(dim) if x0 is None else x0)
+                         x0=np.zeros(dim) if x0 is None else x0, value_and_grad=value_and_grad)
 
     @property
     def n_examples(self) -> int:
@@ -125,6 +125,12 @@ def _least_squares(Xb, y, l2):
         t = np.asarray(t, dtype=float)
         return (t @ Xb.T - y) @ Xb / n + _penalty(t, l2)[1]
 
+    def value_and_grad(t):
+        t = np.asarray(t, dtype=float)
+        r = t @ Xb.T - y
+        pen, dpen = _penalty(t, l2)
+        return 0.5 * np.mean(r * r, axis=-1) + pen, r @ Xb / n + dpen
+
     def hvp(t, v):
         v = np.asarray(v, dtype=float)
         hv = (v @ Xb.T) @ Xb / n + _penalty(v, l2)[1]
@@ -133,7 +139,7 @@ def _least_squares(Xb, y, l2):
     def predict(t, X):
         return np.asarray(t, dtype=float) @ add_bias(X).T
 
-    return f, grad, hvp, predict, Xb.shape[1]
+    return f, grad, hvp, predict, Xb.shape[1], value_and_grad
 
 
 def least_squares(X, y, l2: float = 0.0) -> DataProblem:
@@ -157,6 +163,13 @@ def _logistic(Xb, y, l2):
         t = np.asarray(t, dtype=float)
         return (sigmoid(t @ Xb.T) - y) @ Xb / n + _penalty(t, l2)[1]
 
+    def value_and_grad(t):
+        t = np.asarray(t, dtype=float)
+        z = t @ Xb.T
+        pen, dpen = _penalty(t, l2)
+        return (np.mean(np.logaddexp(0.0, z) - y * z, axis=-1) + pen,
+                (sigmoid(z) - y) @ Xb / n + dpen)
+
     def hvp(t, v):
         t, v = np.asarray(t, dtype=float), np.asarray(v, dtype=float)
         p = sigmoid(t @ Xb.T)
@@ -165,7 +178,7 @@ def _logistic(Xb, y, l2):
     def predict(t, X):
         return (np.asarray(t, dtype=float) @ add_bias(X).T > 0).astype(int)
 
-    return f, grad, hvp, predict, Xb.shape[1]
+    return f, grad, hvp, predict, Xb.shape[1], value_and_grad
 
 
 def logistic_regression(X, y, l2: float = 0.0) -> DataProblem:
@@ -196,8 +209,17 @@ def _softmax(n_classes):
 
         def grad(t):
             Wt = W(t)
-            G = np.swapaxes(Xb, -1, -2) @ (softmax(Xb @ Wt) - Y) / n + l2 * mask * Wt
+            G = Xb.T @ (softmax(Xb @ Wt) - Y) / n + l2 * mask * Wt
             return G.reshape(G.shape[:-2] + (p * n_classes,))
+
+        def value_and_grad(t):
+            Wt = W(t)
+            S = Xb @ Wt
+            lse = np.logaddexp.reduce(S, axis=-1)
+            value = np.mean(lse - np.sum(Y * S, axis=-1), axis=-1) \
+                + 0.5 * l2 * np.sum(mask * Wt ** 2, axis=(-2, -1))
+            G = Xb.T @ (np.exp(S - lse[..., None]) - Y) / n + l2 * mask * Wt
+            return value, G.reshape(G.shape[:-2] + (p * n_classes,))
 
         def hvp(t, v):
             P = softmax(Xb @ W(t))
@@ -209,7 +231,7 @@ def _softmax(n_classes):
         def predict(t, X):
             return np.argmax(add_bias(X) @ W(t), axis=-1)
 
-        return f, grad, hvp, predict, p * n_classes
+        return f, grad, hvp, predict, p * n_classes, value_and_grad
     return build
 
 

@@ -44,7 +44,7 @@ class Problem:
     def __init__(self, f: Callable, grad: Optional[Callable], hess: Optional[Callable] = None,
                  hvp: Optional[Callable] = None, *, name: str = "problem", x0=None,
                  minimizer=None, bounds=None, dim: Optional[int] = None, expr=None,
-                 symbols=None):
+                 symbols=None, value_and_grad: Optional[Callable] = None):
         if not callable(f):
             raise TypeError(f"Problem(f=...) must be a function of θ, got {type(f).__name__}.")
         if grad is None or not callable(grad):
@@ -56,6 +56,7 @@ class Problem:
         self.grad = grad
         self._hess = hess
         self._hvp = hvp
+        self._value_and_grad = value_and_grad
         self.name = name
         self.x0 = None if x0 is None else np.asarray(x0, dtype=float)
         self.minimizer = None if minimizer is None else np.asarray(minimizer, dtype=float)
@@ -71,6 +72,17 @@ class Problem:
 
     def __repr__(self):
         return f"Problem({self.name!r}, d={self.dim})"
+
+    @property
+    def fuses_value_and_grad(self) -> bool:
+        """True when ``value_and_grad`` shares work between f and ∇f (e.g. Aθ, or Xθ)."""
+        return self._value_and_grad is not None
+
+    def value_and_grad(self, theta):
+        """(f(θ), ∇f(θ)) in one call; cheaper than two when the problem shares the work."""
+        if self._value_and_grad is not None:
+            return self._value_and_grad(theta)
+        return self.f(theta), self.grad(theta)
 
     @property
     def has_hess(self) -> bool:
@@ -294,6 +306,13 @@ def quadratic(kappa: float = 10.0, d: int = 2, *, lam_min: float = 1.0, angle: f
         e = np.asarray(t, dtype=float) - c if centred else np.asarray(t, dtype=float)
         return matmul_last(e, A)
 
+    def value_and_grad(t):
+        e = np.asarray(t, dtype=float) - c if centred else np.asarray(t, dtype=float)
+        g = matmul_last(e, A)
+        value = np.sum(g * e, axis=-1)
+        value *= 0.5
+        return value, g
+
     def hess(t):
         t = np.asarray(t, dtype=float)
         return np.broadcast_to(A, t.shape[:-1] + (d, d)).copy()
@@ -305,7 +324,8 @@ def quadratic(kappa: float = 10.0, d: int = 2, *, lam_min: float = 1.0, angle: f
     # Start far out along the flat direction and one unit along the steep one.
     x0 = c + Q @ np.tile([-2.0, 1.0], d)[:d]
     p = Problem(f, grad, hess, hvp, name=f"quadratic (κ={kappa:g}, d={d})", x0=x0, minimizer=c,
-                dim=d, bounds=((c[0] - 2.5, c[0] + 2.5), (c[-1] - 2.5, c[-1] + 2.5)))
+                dim=d, bounds=((c[0] - 2.5, c[0] + 2.5), (c[-1] - 2.5, c[-1] + 2.5)),
+                value_and_grad=value_and_grad)
     p.A, p.eigenvalues, p.eigenvectors = A, lams, Q
     return p
 

@@ -156,3 +156,13 @@ def test_keep_thetas_false_keeps_losses_and_the_final_iterate():
 def test_bad_input_raises_a_message_that_names_the_argument(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+def test_a_gradient_computed_alongside_the_loss_is_counted_once_and_gives_the_same_run():
+    from course_lib.problems import Problem
+    p = quadratic(20.0)
+    plain = Problem(p.f, p.grad, name="no fusion", x0=p.x0)  # same functions, nothing shared
+    assert p.fuses_value_and_grad and not plain.fuses_value_and_grad
+    a, b = run(SGD(0.04), p, p.x0, 30), run(SGD(0.04), plain, p.x0, 30)
+    np.testing.assert_allclose(a.thetas, b.thetas, rtol=1e-13)
+    assert a.n_grad == b.n_grad == 30

@@ -171,3 +171,11 @@ def test_digits_split_is_stratified_reproducible_and_disjoint():
 def test_bad_input_raises_a_message_that_names_the_fix(call, match):
     with pytest.raises((TypeError, ValueError), match=match):
         call()
+
+
+@pytest.mark.parametrize("p", [q for q in ALL if q.fuses_value_and_grad], ids=lambda p: p.name)
+def test_fused_value_and_grad_equals_f_and_grad(p):
+    theta = _points(p, 3)
+    value, g = p.value_and_grad(theta)
+    np.testing.assert_allclose(value, p.f(theta), rtol=1e-12)
+    np.testing.assert_allclose(g, p.grad(theta), rtol=1e-12, atol=1e-15)

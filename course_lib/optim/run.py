@@ -21,6 +21,7 @@ class CountingProblem:
         self.n_f = self.n_grad = self.n_hvp = self.n_hess = 0
         self.n_examples = 0
         self._per_call = getattr(problem, "n_examples", None)
+        self._ready = None  # (θ, ∇f(θ)) computed by run() alongside f(θ), not yet handed out
 
     def __getattr__(self, name):  # everything else (name, dim, x0, …) is the problem's
         return getattr(self._p, name)
@@ -35,10 +36,17 @@ class CountingProblem:
         self.n_f += 1
         return self._p.f(theta)
 
+    def offer(self, theta, g):
+        """Keep ∇f(θ), already computed with f(θ), for the optimizer's next request at θ."""
+        self._ready = (theta, g)
+
     def grad(self, theta):
         self.n_grad += 1
         if self._per_call is not None:
             self.n_examples += self._per_call
+        ready, self._ready = self._ready, None
+        if ready is not None and ready[0] is theta:  # the very array run() evaluated
+            return ready[1]
         return self._p.grad(theta)
 
     def hess(self, theta):
@@ -163,8 +171,16 @@ def run(opt, problem, theta0=None, steps: int = 100, *, batch_size: Optional[int
         thetas = np.moveaxis(np.full((theta.shape[-1], steps + 1) + batch_shape, np.nan), 0, -1)
     diverged_at = np.full(batch_shape, -1, dtype=int)
 
+    # With full-batch gradients, a problem that computes f and ∇f together (sharing Aθ or Xθ)
+    # gives the loss recorded at θ_t and the gradient the next step needs in one pass.
+    fused = batches is None and getattr(problem, "fuses_value_and_grad", False)
     with np.errstate(all="ignore"):
-        loss = np.asarray(problem.f(theta), dtype=float)
+        if fused:
+            loss, g = problem.value_and_grad(theta)
+            counted.offer(theta, g)
+        else:
+            loss = problem.f(theta)
+        loss = np.asarray(loss, dtype=float)
         limit = divergence * (1.0 + np.abs(loss))
         losses[0] = loss
         if keep_thetas:
@@ -179,7 +195,12 @@ def run(opt, problem, theta0=None, steps: int = 100, *, batch_size: Optional[int
             if batches is not None:
                 counted.use(problem.batch(batches[t - 1]))
             theta, state = opt.step(theta, state, counted)
-            loss = np.asarray(problem.f(theta), dtype=float)
+            if fused:
+                loss, g = problem.value_and_grad(theta)
+                counted.offer(theta, g)
+            else:
+                loss = problem.f(theta)
+            loss = np.asarray(loss, dtype=float)
             ok = np.abs(loss) <= limit  # False for nan and ±inf too
             # Runs that diverged earlier are nan and stay nan, so only a drop in the count of
             # healthy runs means that something new diverged at this step.

@@ -1,0 +1,157 @@
+# Optimization for Deep Learning — every task of the course is one make target.
+#
+#   make lab      set up .venv (first time, or when pyproject.toml / the lock changed) and start
+#                 JupyterLab on the course; extra options: make lab ARGS="--no-browser --port 8899"
+#   make test     set up .venv likewise, then the unit/property tests and every notebook (nbval)
+#   make help     the other targets
+#
+# The environment is a plain venv: python3.11 -m venv .venv, course_lib installed editable with
+# its dev extra, every version held to requirements-lock.txt (-c constraints), and a Jupyter
+# kernel "course" registered inside the venv (--sys-prefix). The conda route is in README.md.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+LOCK := requirements-lock.txt
+STAMP := $(VENV)/.course-installed
+KERNEL_NAME := course
+KERNEL_DISPLAY := Optimization for DL (course)
+
+# Options passed through to the command a target runs (jupyter lab, the benchmarks, the grader).
+ARGS ?=
+# make test: pytest-xdist workers (2 cores on CI); extra pytest options; notebooks for nbval.
+JOBS ?= 2
+PYTEST_ARGS ?=
+# exercises/ are not run by nbval: their answer cells raise NotImplementedError and their test
+# cells fail by design. tests/test_exercises.py executes them and checks exactly that.
+NBVAL_NOTEBOOKS ?= $(sort $(wildcard notebooks/*.ipynb solutions/*.ipynb))
+NBVAL_CELL_TIMEOUT ?= 600
+# make grade
+SUBMISSIONS ?=
+OUT ?= grades.csv
+TIMEOUT ?=
+# make slides: reveal.js and the scripts the slides load, from npm, so a deck works offline.
+SLIDES_DIR := build/slides
+SLIDE_NOTEBOOKS ?= $(sort $(wildcard notebooks/*.ipynb))
+NPM_PACKAGES := reveal.js@5.2.1 requirejs@2.3.8 jquery@3.7.1 mathjax@2.7.9
+
+# Jupyter refuses to start as root (CI, containers) without being told it is on purpose.
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+export JUPYTER_PLATFORM_DIRS := 1
+# debugpy (inside ipykernel) warns about frozen modules on every kernel start.
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+
+.PHONY: help env lab test bench exercises grade slides hooks lock clean distclean
+
+help:
+	@echo "make lab        set up .venv and start JupyterLab (ARGS=\"--no-browser --port 8899\")"
+	@echo "make test       unit/property tests + every lecture and solution notebook (nbval)"
+	@echo "make bench      benchmarks -> BENCHMARKS.md (ARGS=--quick for a short run)"
+	@echo "make exercises  regenerate exercises/ from solutions/"
+	@echo "make grade      SUBMISSIONS=\"a.ipynb b.ipynb\" OUT=grades.csv [TIMEOUT=seconds]"
+	@echo "make slides     notebooks/*.ipynb -> reveal.js slides in $(SLIDES_DIR)/ (offline)"
+	@echo "make hooks      git filter that strips notebook outputs on commit (nbstripout)"
+	@echo "make lock       regenerate $(LOCK) from a fresh venv"
+	@echo "make clean      remove build products; make distclean also removes .venv"
+
+# ---------------------------------------------------------------- environment
+$(PY):
+	@command -v $(PYTHON) >/dev/null || { echo "make: $(PYTHON) not found. Install Python 3.11," \
+	  "pass another interpreter (make lab PYTHON=python3.12), or use the conda route in" \
+	  "README.md." >&2; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstalls whenever pyproject.toml or the lock is newer than the last install. The settings
+# override makes Markdown (this README) open rendered in JupyterLab, not in the text editor.
+$(STAMP): pyproject.toml $(LOCK) | $(PY)
+	$(PY) -m pip install --quiet -c $(LOCK) --upgrade pip
+	$(PY) -m pip install --quiet -c $(LOCK) -e '.[dev]'
+	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL_NAME) \
+	  --display-name "$(KERNEL_DISPLAY)" >/dev/null
+	mkdir -p $(VENV)/share/jupyter/lab/settings
+	echo '{"@jupyterlab/docmanager-extension:plugin": {"defaultViewers": {"markdown": "Markdown Preview"}}}' \
+	  > $(VENV)/share/jupyter/lab/settings/overrides.json
+	touch $@
+
+env: $(STAMP)
+
+# ---------------------------------------------------------------- the two commands
+lab: $(STAMP)
+	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/README.md \
+	  $(ALLOW_ROOT) $(ARGS)
+
+# One pytest run, so one summary line. --dist loadfile keeps all cells of a notebook on one
+# worker, in order, in one kernel. Matplotlib draws off-screen (Agg) in the tests and kernels.
+test: export MPLBACKEND := Agg
+test: $(STAMP)
+	$(PY) -m pytest -n $(JOBS) --dist loadfile --durations=15 \
+	  --nbval-lax --nbval-current-env --nbval-cell-timeout=$(NBVAL_CELL_TIMEOUT) \
+	  $(PYTEST_ARGS) tests $(NBVAL_NOTEBOOKS) || { rc=$$?; \
+	  if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests"; exit 0; fi; exit $$rc; }
+
+# ---------------------------------------------------------------- course tasks
+bench: export MPLBACKEND := Agg
+bench: $(STAMP)
+	$(PY) -m benchmarks.run $(ARGS)
+
+exercises: $(STAMP)
+	$(PY) -m course_lib.exercises $(ARGS)
+
+grade: export MPLBACKEND := Agg
+grade: $(STAMP)
+	@[ -n "$(SUBMISSIONS)" ] || { echo 'make grade: name the notebooks to grade, e.g.' \
+	  'make grade SUBMISSIONS="alice.ipynb bob.ipynb" OUT=grades.csv' >&2; exit 2; }
+	mkdir -p "$(dir $(OUT))"
+	$(PY) -m course_lib.grade $(SUBMISSIONS) --out $(OUT) $(if $(TIMEOUT),--timeout $(TIMEOUT)) \
+	  $(ARGS)
+
+$(SLIDES_DIR)/node_modules/.installed: Makefile
+	mkdir -p $(SLIDES_DIR)
+	npm install --prefix $(SLIDES_DIR) --no-audit --no-fund --loglevel=error $(NPM_PACKAGES)
+	touch $@
+
+# Executed first (notebooks are committed without outputs), with the inline backend so the
+# figures end up on the slides. Open build/slides/NN_*.slides.html in a browser.
+slides: $(STAMP) $(SLIDES_DIR)/node_modules/.installed
+	@[ -n "$(SLIDE_NOTEBOOKS)" ] || { echo "make slides: no notebooks in notebooks/" >&2; exit 1; }
+	$(BIN)/jupyter nbconvert --to slides --execute --output-dir $(SLIDES_DIR) \
+	  --ExecutePreprocessor.timeout=600 \
+	  --SlidesExporter.reveal_url_prefix=node_modules/reveal.js \
+	  --SlidesExporter.require_js_url=node_modules/requirejs/require.js \
+	  --SlidesExporter.jquery_url=node_modules/jquery/dist/jquery.min.js \
+	  --SlidesExporter.mathjax_url='node_modules/mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe' \
+	  $(ARGS) $(SLIDE_NOTEBOOKS)
+
+# ---------------------------------------------------------------- maintenance
+hooks: $(STAMP)
+	$(BIN)/nbstripout --install --attributes .gitattributes
+
+# A fresh venv with the newest releases the ranges allow, frozen. Review the diff, run make test.
+lock:
+	rm -rf build/lock-venv
+	$(PYTHON) -m venv build/lock-venv
+	build/lock-venv/bin/python -m pip install --quiet --upgrade pip
+	build/lock-venv/bin/python -m pip install --quiet -e '.[dev]'
+	{ echo "# Exact versions of everything CI installs (Python 3.11, Linux x86_64), used as -c"; \
+	  echo "# constraints by make lab / make test. Regenerate with make lock after changing"; \
+	  echo "# pyproject.toml's ranges."; \
+	  build/lock-venv/bin/python -m pip freeze --all --exclude-editable \
+	    | grep -v -E '^(setuptools|wheel)=='; } > $(LOCK)
+	rm -rf build/lock-venv
+	@echo "wrote $(LOCK); the next make lab / make test reinstalls from it"
+
+clean:
+	rm -rf build .pytest_cache .hypothesis *.egg-info course_lib.egg-info
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
+	find . -path ./$(VENV) -prune -o -name .ipynb_checkpoints -type d -prune -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV)

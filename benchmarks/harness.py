@@ -1,0 +1,135 @@
+"""Timing and reporting shared by the benchmarks: interleaved repeats, medians, the machine."""
+from __future__ import annotations
+
+import gc
+import os
+import platform
+import statistics
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class Timing:
+    """Seconds per call of the measured and the reference function (medians and all samples)."""
+    measured: float
+    reference: float
+    measured_runs: list = field(default_factory=list)
+    reference_runs: list = field(default_factory=list)
+
+
+@dataclass
+class Row:
+    """One line of BENCHMARKS.md: the course's code against a reference doing the same work."""
+    name: str
+    measured: float          # seconds, median
+    reference_name: str
+    reference: float         # seconds, median
+    goal: float              # the ratio measured / reference we aim to stay under
+    description: str = ""
+    timing: Timing | None = None
+
+    @property
+    def ratio(self) -> float:
+        return self.measured / self.reference
+
+    @property
+    def status(self) -> str:
+        return "ok" if self.ratio <= self.goal else "over goal"
+
+
+def time_pair(measured: Callable[[], object], reference: Callable[[], object], *,
+              repeat: int = 7, warmup: int = 1) -> Timing:
+    """Median wall time of each function over ``repeat`` calls after ``warmup`` calls.
+
+    The two alternate (A B, B A, A B, …) so that a change in machine load during the run
+    affects both alike; the garbage collector is off while a call is being timed.
+    """
+    if repeat < 5:
+        raise ValueError(f"time_pair(repeat={repeat}): take at least 5 repeats for a median.")
+    for _ in range(warmup):
+        measured()
+        reference()
+    runs = {measured: [], reference: []}
+    for i in range(repeat):
+        for fn in ((measured, reference) if i % 2 == 0 else (reference, measured)):
+            gc.collect()
+            gc.disable()
+            try:
+                t0 = time.perf_counter()
+                fn()
+                runs[fn].append(time.perf_counter() - t0)
+            finally:
+                gc.enable()
+    return Timing(statistics.median(runs[measured]), statistics.median(runs[reference]),
+                  runs[measured], runs[reference])
+
+
+def machine() -> dict:
+    """What the numbers were measured on."""
+    import numpy as np
+
+    info = {
+        "date (UTC)": time.strftime("%Y-%m-%d %H:%M", time.gmtime()),
+        "cores (nproc)": str(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                             else os.cpu_count()),
+        "cpu": _cpu_model(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "blas": _blas(),
+    }
+    for var in ("OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
+        if os.environ.get(var):
+            info[var] = os.environ[var]
+    commit = _git("rev-parse", "--short", "HEAD")
+    if commit:
+        dirty = _git("status", "--porcelain", "--untracked-files=no")
+        info["commit"] = commit + (" (with uncommitted changes)" if dirty else "")
+    return info
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _blas() -> str:
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return "unknown (threadpoolctl not installed)"
+    import numpy  # noqa: F401  (loads numpy's BLAS so threadpoolctl can see it)
+
+    libs = [p for p in threadpool_info() if p.get("user_api") == "blas"]
+    if not libs:
+        return "unknown"
+    return "; ".join(f"{p.get('internal_api')} {p.get('version')} "
+                     f"({p.get('architecture') or '?'} kernel, {p.get('num_threads')} threads)"
+                     for p in libs)
+
+
+def _git(*args) -> str:
+    try:
+        out = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True,
+                             timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return out.stdout.strip() if out.returncode == 0 else ""
+
+
+def fmt_seconds(s: float) -> str:
+    if s >= 1:
+        return f"{s:.2f} s"
+    if s >= 1e-3:
+        return f"{s * 1e3:.1f} ms"
+    return f"{s * 1e6:.0f} µs"
