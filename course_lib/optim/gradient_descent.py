@@ -67,7 +67,7 @@ class Momentum(Optimizer):
         return theta + m, MomentumState(m=m, t=state.t + 1)
 
 
-class Nesterov(Optimizer):
+class Nesterov(Momentum):
     """Nesterov's accelerated gradient in the look-ahead form of Sutskever et al. (2013):
 
         θ̃ = θ + µ m;   m ← µ m − η ∇L(θ̃);   θ ← θ + m.
@@ -76,17 +76,6 @@ class Nesterov(Optimizer):
     SGD(nesterov=True) iterates the look-ahead point θ̃ itself (notebook 02 derives the change
     of variable); the two sequences are the same under θ̃_t = θ_t + µ m_t.
     """
-
-    hyperparameters = ("eta", "mu")
-
-    def __init__(self, eta=0.01, mu=0.9):
-        self._hyper("eta", eta, schedule=True)
-        self._hyper("mu", mu, high=1.0)
-
-    def init(self, theta) -> MomentumState:
-        theta = check_theta(theta)
-        self._check_batch(theta)
-        return MomentumState(m=np.zeros_like(theta), t=0)
 
     def step(self, theta, state: MomentumState, problem):
         lookahead = theta + self.mu * state.m

@@ -174,13 +174,16 @@ def run(opt, problem, theta0=None, steps: int = 100, *, batch_size: Optional[int
     # With full-batch gradients, a problem that computes f and ∇f together (sharing Aθ or Xθ)
     # gives the loss recorded at θ_t and the gradient the next step needs in one pass.
     fused = batches is None and getattr(problem, "fuses_value_and_grad", False)
+
+    def loss_at(theta):
+        if not fused:
+            return np.asarray(problem.f(theta), dtype=float)
+        value, g = problem.value_and_grad(theta)
+        counted.offer(theta, g)
+        return np.asarray(value, dtype=float)
+
     with np.errstate(all="ignore"):
-        if fused:
-            loss, g = problem.value_and_grad(theta)
-            counted.offer(theta, g)
-        else:
-            loss = problem.f(theta)
-        loss = np.asarray(loss, dtype=float)
+        loss = loss_at(theta)
         limit = divergence * (1.0 + np.abs(loss))
         losses[0] = loss
         if keep_thetas:
@@ -195,12 +198,7 @@ def run(opt, problem, theta0=None, steps: int = 100, *, batch_size: Optional[int
             if batches is not None:
                 counted.use(problem.batch(batches[t - 1]))
             theta, state = opt.step(theta, state, counted)
-            if fused:
-                loss, g = problem.value_and_grad(theta)
-                counted.offer(theta, g)
-            else:
-                loss = problem.f(theta)
-            loss = np.asarray(loss, dtype=float)
+            loss = loss_at(theta)
             ok = np.abs(loss) <= limit  # False for nan and ±inf too
             # Runs that diverged earlier are nan and stay nan, so only a drop in the count of
             # healthy runs means that something new diverged at this step.
