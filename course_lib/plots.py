@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Optional
 
 import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 __all__ = ["new_figure", "contour", "path", "Path", "loss_curve", "grid"]
@@ -17,6 +18,7 @@ def new_figure(ncols: int = 1, nrows: int = 1, width: float = 5.0, height: float
                **kw) -> tuple:
     """A Figure not managed by pyplot (so the inline backend does not show it twice)."""
     fig = Figure(figsize=(width * ncols, height * nrows), layout="constrained")
+    FigureCanvasAgg(fig)  # a real canvas, so fig.canvas.draw() renders (as savefig does)
     axes = fig.subplots(nrows, ncols, squeeze=False, **kw)
     return fig, axes.ravel() if axes.size > 1 else axes[0, 0]
 

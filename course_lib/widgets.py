@@ -1,16 +1,23 @@
 """Sliders that redraw a figure in place.
 
-`LiveFigure` shows a figure as an ordinary output (so a notebook read without a kernel, or run
-by nbval, still shows the correct picture at the default values) and puts sliders under it.
-Moving a slider calls ``update(**values)``, which changes the artists' data (no new contours,
-no new axes), and replaces the displayed image through its display id.
+`LiveFigure` shows a figure as an ordinary image output (so a notebook read without a kernel,
+or run by nbval, still shows the correct picture at the default values) and puts sliders under
+it. Moving a slider calls ``update(**values)``, which changes the artists' data (no new
+contours, no new axes), re-renders, and replaces the displayed image through its display id.
+
+With ``animated=[artists]`` the figure is blitted: everything else (contours, axes, ticks) is
+rendered once into a background that is reused, and a slider move draws only the animated
+artists on top of it. ``update`` returns True when the background itself changed (another
+problem, another window) and must be rendered again.
 """
 from __future__ import annotations
 
-from typing import Callable, Dict
+import io
+from typing import Callable, Dict, Optional, Sequence
 
 import ipywidgets as W
-from IPython.display import display
+import numpy as np
+from IPython.display import Image, display
 
 __all__ = ["LiveFigure", "log_slider", "slider"]
 
@@ -37,27 +44,61 @@ class LiveFigure:
 
     Parameters
     ----------
-    fig : matplotlib Figure (made with `course_lib.plots.new_figure`, not pyplot).
-    update : ``update(**values)`` sets the artists' data for the controls' current values.
+    fig : matplotlib Figure with an Agg canvas (`course_lib.plots.new_figure` makes one).
+    update : ``update(**values)`` sets the artists' data for the controls' current values;
+        with ``animated`` it returns True when the static background must be redrawn.
     controls : name → ipywidget; the names are the keyword arguments of ``update``.
+    animated : the artists that change on every update (blitting), or None to redraw all.
     """
 
-    def __init__(self, fig, update: Callable[..., None], controls: Dict[str, W.ValueWidget]):
+    def __init__(self, fig, update: Callable[..., Optional[bool]],
+                 controls: Dict[str, W.ValueWidget], animated: Optional[Sequence] = None):
         self.fig, self._update, self.controls = fig, update, controls
+        self.animated = list(animated) if animated is not None else None
+        for artist in self.animated or ():
+            artist.set_animated(True)
+        self._background = None
         self._handle = None
+        self._observing = False
         self.update()
 
     def values(self) -> dict:
         return {name: w.value for name, w in self.controls.items()}
 
+    def render(self, redraw_background: bool = False) -> None:
+        """Render into the canvas: all of it, or the animated artists over the background."""
+        canvas = self.fig.canvas
+        if self.animated is None:
+            canvas.draw()
+            return
+        if redraw_background or self._background is None:
+            canvas.draw()  # animated artists are left out of a full draw
+            # Freeze the layout the background was drawn with, or a later draw would move axes.
+            self.fig.set_layout_engine("none")
+            self._background = canvas.copy_from_bbox(self.fig.bbox)
+        canvas.restore_region(self._background)
+        for artist in self.animated:
+            if artist.get_visible():
+                self.fig.draw_artist(artist)
+
+    def png(self) -> bytes:
+        """The rendered canvas as PNG bytes."""
+        from PIL import Image as PILImage
+        rgba = np.asarray(self.fig.canvas.buffer_rgba())
+        out = io.BytesIO()
+        PILImage.fromarray(rgba).save(out, format="png", compress_level=1)
+        return out.getvalue()
+
     def update(self, *_):
-        self._update(**self.values())
+        changed = self._update(**self.values())
+        self.render(redraw_background=bool(changed))
         if self._handle is not None:
-            self._handle.update(self.fig)
+            self._handle.update(Image(self.png()))
 
     def _ipython_display_(self):
-        if self._handle is None:
+        if not self._observing:
             for w in self.controls.values():
                 w.observe(self.update, names="value")
-        self._handle = display(self.fig, display_id=True)
+            self._observing = True
+        self._handle = display(Image(self.png()), display_id=True)
         display(W.VBox(list(self.controls.values())))

@@ -33,11 +33,11 @@ def test_moving_a_slider_updates_the_artists_and_the_displayed_image():
     live, path, calls = _explorer()
     live._ipython_display_()  # registers the observers and the display id, as a notebook does
     updates = []
-    live._handle = type("Handle", (), {"update": lambda self, fig: updates.append(fig)})()
+    live._handle = type("Handle", (), {"update": lambda self, img: updates.append(img)})()
     live.controls["steps"].value = 30
     assert calls[-1] == (0.05, 30)
     assert len(path.line.get_xdata()) == 31
-    assert updates == [live.fig]
+    assert len(updates) == 1 and updates[0].data[:8] == b"\x89PNG\r\n\x1a\n"
     live.controls["eta"].value = 0.2
     assert calls[-1][0] == 0.2 and len(updates) == 2
 
@@ -73,3 +73,39 @@ def test_a_slice_is_the_loss_on_a_plane_and_its_gradient_the_projected_gradient(
     w = rng.standard_normal(2)
     fd = (s.grad(ab + h * w) - s.grad(ab - h * w)) / (2 * h)
     np.testing.assert_allclose(s.hvp(ab, w), fd, rtol=1e-5, atol=1e-6)
+
+
+def test_a_blitted_figure_shows_the_same_picture_as_a_full_redraw():
+    p = quadratic(10.0)
+    fig, ax = plots.new_figure()
+    plots.contour(ax, p)
+    path = plots.path(ax, np.zeros((1, 2)))
+
+    def update(eta):
+        path.set_data(run(SGD(eta), p, p.x0, 20).thetas)
+
+    live = LiveFigure(fig, update, {"eta": log_slider("η", 0.05, 1e-3, 1.0)},
+                      animated=[path.line, path.start])
+    live.controls["eta"].value = 0.15
+    live.update()
+    blitted = np.asarray(fig.canvas.buffer_rgba()).copy()
+    for artist in live.animated:
+        artist.set_animated(False)
+    fig.canvas.draw()
+    full = np.asarray(fig.canvas.buffer_rgba())
+    assert np.mean(blitted != full) < 1e-3  # identical up to anti-aliasing of a few pixels
+
+
+def test_momentum_explorer_updates_paths_and_reports_divergence():
+    from course_lib.explorers import MOMENTUM_PROBLEMS, momentum_explorer
+    live = momentum_explorer()
+    notes = [a for a in live.animated if hasattr(a, "get_text")]
+    assert any("/" in n.get_text() for n in notes)  # theory / measured rates on the quadratic
+    live.controls["eta"].value = 2.5  # far beyond 2/λ_max for every method
+    live.update()
+    assert all("diverged at step" in n.get_text() for n in notes if n.get_text().startswith(
+        ("GD", "momentum", "Nesterov")))
+    for name in list(MOMENTUM_PROBLEMS)[1:] + ["quadratic"]:  # each choice is a change
+        live.controls["problem"].value = name
+        live.update()
+        assert live.values()["eta"] == MOMENTUM_PROBLEMS[name][1]
