@@ -30,9 +30,11 @@ class Row:
     measured: float          # seconds, median
     reference_name: str
     reference: float         # seconds, median
-    goal: float              # the ratio measured / reference we aim to stay under
+    goal: float | None       # the ratio measured / reference we aim to stay under; None: none
     description: str = ""
     timing: Timing | None = None
+    show_speedup: bool = False  # report reference / measured as "speed-up ×N" (a faster way)
+    limit: float | None = None  # an absolute goal instead: the measured median, in seconds
 
     @property
     def ratio(self) -> float:
@@ -40,7 +42,25 @@ class Row:
 
     @property
     def status(self) -> str:
-        return "ok" if self.ratio <= self.goal else "over goal"
+        if self.goal is None and self.limit is None:
+            return "no goal"
+        return "over goal" if self.over_goal else "ok"
+
+    @property
+    def over_goal(self) -> bool:
+        if self.limit is not None:
+            return self.measured > self.limit
+        return self.goal is not None and self.ratio > self.goal
+
+    def ratio_text(self) -> str:
+        if self.show_speedup:
+            return f"speed-up ×{self.reference / self.measured:,.0f}"
+        return f"{self.ratio:.2f}"
+
+    def goal_text(self) -> str:
+        if self.limit is not None:
+            return f"≤ {self.limit * 1e3:g} ms"
+        return "—" if self.goal is None else f"≤ {self.goal:g}"
 
 
 def time_pair(measured: Callable[[], object], reference: Callable[[], object], *,

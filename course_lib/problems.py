@@ -15,7 +15,7 @@ from typing import Callable, Optional, Sequence
 import numpy as np
 import sympy as sp
 
-from .layout import matmul_last, stack_last
+from .layout import dot_last, matmul_last, stack_last
 
 __all__ = [
     "Problem", "numerical_grad", "quadratic", "rosenbrock", "beale", "himmelblau", "booth",
@@ -298,9 +298,7 @@ def quadratic(kappa: float = 10.0, d: int = 2, *, lam_min: float = 1.0, angle: f
 
     def f(t):
         e = np.asarray(t, dtype=float) - c if centred else np.asarray(t, dtype=float)
-        out = np.sum(matmul_last(e, A) * e, axis=-1)
-        out *= 0.5
-        return out
+        return 0.5 * dot_last(matmul_last(e, A), e)
 
     def grad(t):
         e = np.asarray(t, dtype=float) - c if centred else np.asarray(t, dtype=float)
@@ -309,9 +307,7 @@ def quadratic(kappa: float = 10.0, d: int = 2, *, lam_min: float = 1.0, angle: f
     def value_and_grad(t):
         e = np.asarray(t, dtype=float) - c if centred else np.asarray(t, dtype=float)
         g = matmul_last(e, A)
-        value = np.sum(g * e, axis=-1)
-        value *= 0.5
-        return value, g
+        return 0.5 * dot_last(g, e), g
 
     def hess(t):
         t = np.asarray(t, dtype=float)

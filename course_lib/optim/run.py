@@ -40,6 +40,13 @@ class CountingProblem:
         """Keep ∇f(θ), already computed with f(θ), for the optimizer's next request at θ."""
         self._ready = (theta, g)
 
+    def reoffer(self, old_theta, new_theta, rows):
+        """θ was copied with some runs blanked (nan): keep the offered gradient, blanked alike."""
+        if self._ready is not None and self._ready[0] is old_theta:
+            g = self._ready[1].copy(order="K")
+            g[rows] = np.nan
+            self._ready = (new_theta, g)
+
     def grad(self, theta):
         self.n_grad += 1
         if self._per_call is not None:
@@ -165,10 +172,10 @@ def run(opt, problem, theta0=None, steps: int = 100, *, batch_size: Optional[int
     counted = CountingProblem(problem)
     state = opt.init(theta)
     batch_shape = theta.shape[:-1]
-    losses = np.full((steps + 1,) + batch_shape, np.nan)
+    losses = np.empty((steps + 1,) + batch_shape)
     thetas = None
     if keep_thetas:  # coordinate-major too, so storing θ_t is a contiguous copy
-        thetas = np.moveaxis(np.full((theta.shape[-1], steps + 1) + batch_shape, np.nan), 0, -1)
+        thetas = np.moveaxis(np.empty((theta.shape[-1], steps + 1) + batch_shape), 0, -1)
     diverged_at = np.full(batch_shape, -1, dtype=int)
 
     # With full-batch gradients, a problem that computes f and ∇f together (sharing Aθ or Xθ)
@@ -190,6 +197,7 @@ def run(opt, problem, theta0=None, steps: int = 100, *, batch_size: Optional[int
             thetas[0] = theta
         alive = np.ones(batch_shape, dtype=bool)
         n_alive = alive.size
+        t = 0
         it = range(1, steps + 1)
         if progress:
             from tqdm.auto import tqdm
@@ -203,17 +211,27 @@ def run(opt, problem, theta0=None, steps: int = 100, *, batch_size: Optional[int
             # Runs that diverged earlier are nan and stay nan, so only a drop in the count of
             # healthy runs means that something new diverged at this step.
             if np.count_nonzero(ok) < n_alive:
-                diverged_at[alive & ~ok] = t
-                alive &= ok
+                new = alive & ~ok
+                rows = np.nonzero(new) if new.ndim else new  # indices: touch only those runs
+                diverged_at[rows] = t
+                alive[rows] = False
                 n_alive = np.count_nonzero(alive)
-                loss = np.where(alive, loss, np.nan)
-                theta = np.where(alive[..., None], theta, np.nan)
+                # Blank the runs that just diverged in copies (the step's arrays are not ours
+                # to change); order="K" keeps the coordinate-major layout.
+                loss = np.array(loss, order="K")
+                loss[rows] = np.nan
+                blanked = np.array(theta, order="K")
+                blanked[rows] = np.nan
+                counted.reoffer(theta, blanked, rows)
+                theta = blanked
             losses[t] = loss
             if keep_thetas:
                 thetas[t] = theta
             if n_alive == 0:
                 break
-
+        losses[t + 1:] = np.nan  # steps not taken once every run had diverged
+        if keep_thetas:
+            thetas[t + 1:] = np.nan
     return Trace(thetas=thetas, losses=losses, theta=theta, n_grad=counted.n_grad,
                  n_f=counted.n_f, n_hvp=counted.n_hvp, n_hess=counted.n_hess,
                  n_examples=counted.n_examples if hasattr(problem, "n_examples") else None,
