@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from benchmarks.harness import Row, time_pair
+from benchmarks.harness import Divergence, Row, check_same_outputs, time_pair
 
 FULL_RUNS, QUICK_RUNS = 40_000, 4_000
 STEPS = 100
@@ -45,10 +45,7 @@ def fused_sweep(A, x0, etas, steps, divergence=1e8):
     theta[0], theta[1] = x0[0], x0[1]
     half_A = 0.5 * np.asarray(A, dtype=float)
     two_eta = 2.0 * etas
-    h, buf, tmp = np.empty((2, n)), np.empty((2, n)), np.empty(n)
-    ok = np.empty(n, dtype=bool)
-    alive = np.ones(n, dtype=bool)
-    diverged_at = np.full(n, -1, dtype=int)
+    h, buf = np.empty((2, n)), np.empty((2, n))
     losses = np.empty((steps + 1, n))
 
     def h_and_loss(loss):
@@ -56,43 +53,19 @@ def fused_sweep(A, x0, etas, steps, divergence=1e8):
         np.multiply(theta, h, out=buf)
         np.add(buf[0], buf[1], out=loss)
 
-    n_alive = n
     t = 0
     with np.errstate(all="ignore"):
         h_and_loss(losses[0])
-        limit = np.abs(losses[0])
-        limit += 1.0
-        limit *= divergence
+        diverged = Divergence(losses[0], divergence)
         for t in range(1, steps + 1):
             np.multiply(h, two_eta, out=buf)
             np.subtract(theta, buf, out=theta)
             loss = losses[t]
             h_and_loss(loss)
-            np.abs(loss, out=tmp)
-            np.less_equal(tmp, limit, out=ok)  # False for nan and inf too
-            if np.count_nonzero(ok) < n_alive:  # dead runs are nan, so only new ones count
-                new = np.flatnonzero(alive & ~ok)
-                diverged_at[new] = t
-                alive[new] = False
-                n_alive -= new.size
-                loss[new] = np.nan
-                theta[:, new] = np.nan
-            if n_alive == 0:
+            if diverged.check(t, loss, theta):
                 break
         losses[t + 1:] = np.nan  # steps never taken once every run diverged
-    return losses, theta.T, diverged_at
-
-
-def check_same_outputs(ours, ref):
-    """Both sides must do the same work: equal losses, final θ and divergence steps."""
-    (l1, th1, d1), (l2, th2, d2) = ours, ref
-    assert l1.shape == l2.shape, f"losses: {l1.shape} vs {l2.shape}"
-    bad = ~np.isclose(l1, l2, equal_nan=True)
-    assert not bad.any(), (f"losses differ in {bad.sum()} entries, first at (step, run) = "
-                           f"{tuple(np.argwhere(bad)[0])}")
-    assert np.allclose(th1, th2, equal_nan=True), "final θ differ"
-    assert np.array_equal(d1, d2), (f"divergence steps differ for "
-                                    f"{np.count_nonzero(d1 != d2)} runs")
+    return losses, theta.T, diverged.at
 
 
 def bench_gd_sweep(quick: bool = False, repeat: int = 7):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from benchmarks.harness import Row, Timing, time_pair
+from benchmarks.harness import Divergence, Row, Timing, check_same_outputs, time_pair
 
 FULL_SIDE, QUICK_SIDE = 200, 64          # grid side: 200 × 200 = 40,000 settings
 FULL_LOOP, QUICK_LOOP = 2_000, 200       # settings run one at a time in the Python-loop row
@@ -75,10 +75,7 @@ def fused_sweep(A, x0, etas, mus, steps, divergence=1e8):
     half_A = 0.5 * np.asarray(A, dtype=float)
     two_eta = 2.0 * etas
     mu = np.ascontiguousarray(mus, dtype=float)
-    h, buf, tmp = np.empty((2, n)), np.empty((2, n)), np.empty(n)
-    ok = np.empty(n, dtype=bool)
-    alive = np.ones(n, dtype=bool)
-    diverged_at = np.full(n, -1, dtype=int)
+    h, buf = np.empty((2, n)), np.empty((2, n))
     losses = np.empty((steps + 1, n))
 
     def h_and_loss(loss):
@@ -86,13 +83,10 @@ def fused_sweep(A, x0, etas, mus, steps, divergence=1e8):
         np.multiply(theta, h, out=buf)
         np.add(buf[0], buf[1], out=loss)
 
-    n_alive = n
     t = 0
     with np.errstate(all="ignore"):
         h_and_loss(losses[0])
-        limit = np.abs(losses[0])
-        limit += 1.0
-        limit *= divergence
+        diverged = Divergence(losses[0], divergence)
         for t in range(1, steps + 1):
             np.multiply(m, mu, out=m)               # µ m
             np.multiply(h, two_eta, out=buf)        # η ∇f(θ) = 2η · ½Aθ
@@ -100,31 +94,10 @@ def fused_sweep(A, x0, etas, mus, steps, divergence=1e8):
             np.add(theta, m, out=theta)             # θ ← θ + m
             loss = losses[t]
             h_and_loss(loss)
-            np.abs(loss, out=tmp)
-            np.less_equal(tmp, limit, out=ok)  # False for nan and inf too
-            if np.count_nonzero(ok) < n_alive:  # dead runs are nan, so only new ones count
-                new = np.flatnonzero(alive & ~ok)
-                diverged_at[new] = t
-                alive[new] = False
-                n_alive -= new.size
-                loss[new] = np.nan
-                theta[:, new] = np.nan
-            if n_alive == 0:
+            if diverged.check(t, loss, theta):
                 break
         losses[t + 1:] = np.nan  # steps never taken once every run diverged
-    return losses, theta.T, diverged_at
-
-
-def check_same_outputs(ours, ref):
-    """Both sides must do the same work: equal losses, final θ and divergence steps."""
-    (l1, th1, d1), (l2, th2, d2) = ours, ref
-    assert l1.shape == l2.shape, f"losses: {l1.shape} vs {l2.shape}"
-    bad = ~np.isclose(l1, l2, equal_nan=True)
-    assert not bad.any(), (f"losses differ in {bad.sum()} entries, first at (step, run) = "
-                           f"{tuple(np.argwhere(bad)[0])}")
-    assert np.allclose(th1, th2, equal_nan=True), "final θ differ"
-    assert np.array_equal(d1, d2), (f"divergence steps differ for "
-                                    f"{np.count_nonzero(d1 != d2)} runs")
+    return losses, theta.T, diverged.at
 
 
 def _setup(quick):

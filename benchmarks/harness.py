@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -153,3 +155,47 @@ def fmt_seconds(s: float) -> str:
     if s >= 1e-3:
         return f"{s * 1e3:.1f} ms"
     return f"{s * 1e6:.0f} µs"
+
+
+class Divergence:
+    """course_lib.optim.run's divergence rule for a hand-fused loop, in preallocated buffers.
+
+    A run diverges once |f(θ_t)| > divergence · (1 + |f(θ₀)|) or f stops being finite; its loss
+    and θ become nan (and stay nan by themselves), and the step is recorded in ``at``.
+    """
+
+    def __init__(self, loss0, divergence=1e8):
+        n = loss0.size
+        self.limit = np.abs(loss0)
+        self.limit += 1.0
+        self.limit *= divergence
+        self.tmp, self.ok = np.empty(n), np.empty(n, dtype=bool)
+        self.alive = np.ones(n, dtype=bool)
+        self.at = np.full(n, -1, dtype=int)
+        self.n_alive = n
+
+    def check(self, t, loss, theta) -> bool:
+        """Mark the runs that diverge at step t (θ coordinate-major, (d, B)); True when none
+        is left."""
+        np.abs(loss, out=self.tmp)
+        np.less_equal(self.tmp, self.limit, out=self.ok)  # False for nan and inf too
+        if np.count_nonzero(self.ok) < self.n_alive:  # dead runs are nan: only new ones count
+            new = np.flatnonzero(self.alive & ~self.ok)
+            self.at[new] = t
+            self.alive[new] = False
+            self.n_alive -= new.size
+            loss[new] = np.nan
+            theta[:, new] = np.nan
+        return self.n_alive == 0
+
+
+def check_same_outputs(ours, ref):
+    """Both sides must do the same work: equal losses, final θ and divergence steps."""
+    (l1, th1, d1), (l2, th2, d2) = ours, ref
+    assert l1.shape == l2.shape, f"losses: {l1.shape} vs {l2.shape}"
+    bad = ~np.isclose(l1, l2, equal_nan=True)
+    assert not bad.any(), (f"losses differ in {bad.sum()} entries, first at (step, run) = "
+                           f"{tuple(np.argwhere(bad)[0])}")
+    assert np.allclose(th1, th2, equal_nan=True), "final θ differ"
+    assert np.array_equal(d1, d2), (f"divergence steps differ for "
+                                    f"{np.count_nonzero(d1 != d2)} runs")
