@@ -14,7 +14,7 @@ import numpy as np
 from .problems import Problem
 
 __all__ = ["Digits", "load_digits", "DataProblem", "least_squares", "logistic_regression",
-           "softmax_regression", "add_bias", "sigmoid", "softmax"]
+           "softmax_regression", "mlp", "add_bias", "sigmoid", "softmax"]
 
 
 class Digits(NamedTuple):
@@ -238,3 +238,83 @@ def _softmax(n_classes):
 def softmax_regression(X, y, n_classes: int = 10, l2: float = 0.0) -> DataProblem:
     """Multiclass cross-entropy of softmax(Wᵀx + b); θ is W (features+1 × classes) flattened."""
     return DataProblem(_softmax(n_classes), X, y, name="softmax regression", l2=l2)
+
+
+def _mlp(hidden, n_classes):
+    def build(Xb, y, l2):
+        y = np.asarray(y).astype(int)
+        if y.size and (y.min() < 0 or y.max() >= n_classes):
+            raise ValueError(f"mlp: labels must be 0…{n_classes - 1}, got {y.min()}…{y.max()}; "
+                             "pass n_classes=.")
+        n, p = Xb.shape
+        h, k = hidden, n_classes
+        split = p * h
+        Y = np.eye(k)[y]
+        # no penalty on the biases: the last row of each weight matrix
+        mask1 = np.ones((p, h))
+        mask1[-1] = 0.0
+        mask2 = np.ones((h + 1, k))
+        mask2[-1] = 0.0
+
+        def unpack(t):
+            t = np.asarray(t, dtype=float)
+            lead = t.shape[:-1]
+            return t[..., :split].reshape(lead + (p, h)), t[..., split:].reshape(lead + (h + 1, k))
+
+        def forward(t, X=Xb):
+            W1, W2 = unpack(t)
+            H = np.tanh(X @ W1)
+            Hb = np.concatenate([H, np.ones(H.shape[:-1] + (1,))], axis=-1)
+            return W1, W2, H, Hb, Hb @ W2
+
+        def value(W1, W2, S):
+            lse = np.logaddexp.reduce(S, axis=-1)
+            pen = 0.5 * l2 * (np.sum(mask1 * W1 ** 2, axis=(-2, -1))
+                              + np.sum(mask2 * W2 ** 2, axis=(-2, -1)))
+            return np.mean(lse - np.sum(Y * S, axis=-1), axis=-1) + pen
+
+        def backward(W1, W2, H, Hb, S):
+            dS = (softmax(S) - Y) / n                       # ∂L/∂S, (..., n, k)
+            dW2 = np.swapaxes(Hb, -1, -2) @ dS + l2 * mask2 * W2
+            dZ = (dS @ np.swapaxes(W2[..., :-1, :], -1, -2)) * (1 - H ** 2)
+            dW1 = Xb.T @ dZ + l2 * mask1 * W1
+            lead = dW1.shape[:-2]
+            return np.concatenate([dW1.reshape(lead + (split,)),
+                                   dW2.reshape(lead + ((h + 1) * k,))], axis=-1)
+
+        def f(t):
+            W1, W2, _, _, S = forward(t)
+            return value(W1, W2, S)
+
+        def grad(t):
+            return backward(*forward(t))
+
+        def value_and_grad(t):
+            W1, W2, H, Hb, S = forward(t)
+            return value(W1, W2, S), backward(W1, W2, H, Hb, S)
+
+        def predict(t, X):
+            return np.argmax(forward(t, add_bias(X))[-1], axis=-1)
+
+        return f, grad, None, predict, split + (h + 1) * k, value_and_grad
+    return build
+
+
+def mlp(X, y, hidden: int = 16, n_classes: int = 10, l2: float = 0.0,
+        rng: Optional[np.random.Generator] = None) -> DataProblem:
+    """A network with one tanh hidden layer and a softmax output, cross-entropy loss:
+    ŷ = softmax(W₂ᵀ[tanh(W₁ᵀx̃); 1]) with θ = (W₁, W₂) flattened (biases as last rows).
+
+    Non-convex (hidden units can be permuted). Gradients by hand-written backpropagation,
+    Hessian-vector products by finite differences of them. The standard start ``x0`` is a
+    Glorot-uniform draw from ``rng`` (θ = 0 would be a saddle point: every unit the same).
+    """
+    if int(hidden) < 1:
+        raise ValueError(f"mlp(hidden={hidden}): use at least one hidden unit.")
+    rng = np.random.default_rng(0) if rng is None else rng
+    p = np.asarray(X).shape[-1] + 1
+    b1, b2 = np.sqrt(6 / (p + hidden)), np.sqrt(6 / (hidden + 1 + n_classes))
+    x0 = np.concatenate([rng.uniform(-b1, b1, p * hidden),
+                         rng.uniform(-b2, b2, (hidden + 1) * n_classes)])
+    return DataProblem(_mlp(int(hidden), n_classes), X, y, name=f"MLP ({hidden} hidden)",
+                       l2=l2, x0=x0)

@@ -395,7 +395,8 @@ TEST_FUNCTIONS = {"quadratic": quadratic, "rosenbrock": rosenbrock, "beale": bea
 
 
 
-_DATA_PROBLEMS = ("DataProblem", "least_squares", "logistic_regression", "softmax_regression")
+_DATA_PROBLEMS = ("DataProblem", "least_squares", "logistic_regression", "softmax_regression",
+                  "mlp")
 __all__ += list(_DATA_PROBLEMS)
 
 

@@ -20,7 +20,9 @@ def _data_problems():
     full = load_digits(seed=2)
     return [P.least_squares(d.X_train, y01, l2=0.1), P.logistic_regression(d.X_train, y01),
             P.logistic_regression(d.X_train, y01, l2=0.3),
-            P.softmax_regression(full.X_train[:200], full.y_train[:200], l2=0.01)]
+            P.softmax_regression(full.X_train[:200], full.y_train[:200], l2=0.01),
+            P.mlp(full.X_train[:100], full.y_train[:100], hidden=5, l2=0.01,
+                  rng=np.random.default_rng(3))]
 
 
 DATA = _data_problems()
@@ -179,3 +181,15 @@ def test_fused_value_and_grad_equals_f_and_grad(p):
     value, g = p.value_and_grad(theta)
     np.testing.assert_allclose(value, p.f(theta), rtol=1e-12)
     np.testing.assert_allclose(g, p.grad(theta), rtol=1e-12, atol=1e-15)
+
+
+def test_mlp_loss_is_unchanged_when_its_hidden_units_are_permuted():
+    full = load_digits(seed=2)
+    p = P.mlp(full.X_train[:150], full.y_train[:150], hidden=4, rng=np.random.default_rng(0))
+    n_in, h, k = 65, 4, 10
+    W1 = p.x0[:n_in * h].reshape(n_in, h)
+    W2 = p.x0[n_in * h:].reshape(h + 1, k)
+    perm = np.array([2, 0, 3, 1])
+    swapped = np.concatenate([W1[:, perm].ravel(), np.vstack([W2[perm], W2[-1:]]).ravel()])
+    assert not np.allclose(swapped, p.x0)
+    assert p.f(swapped) == pytest.approx(p.f(p.x0), rel=1e-12)
