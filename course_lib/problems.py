@@ -109,6 +109,18 @@ class Problem:
         eps = np.cbrt(np.finfo(float).eps) * scale / np.where(vnorm > 0, vnorm, 1.0)
         return (self.grad(theta + eps * v) - self.grad(theta - eps * v)) / (2 * eps)
 
+    def hessian_matrix(self, theta) -> np.ndarray:
+        """The dense d × d Hessian at one point θ: ``hess`` if the problem has it, else built
+        column by column from Hessian-vector products (d of them), symmetrized."""
+        theta = np.asarray(theta, dtype=float)
+        if theta.ndim != 1:
+            raise ValueError(f"hessian_matrix takes one point θ of shape ({self.dim},), got "
+                             f"{theta.shape}; loop over a batch if you need several.")
+        if self._hess is not None:
+            return np.asarray(self._hess(theta), dtype=float)
+        H = np.stack([self.hvp(theta, e) for e in np.eye(theta.shape[-1])], axis=-1)
+        return (H + H.T) / 2
+
     def minimum_distance(self, theta):
         """Distance from θ (..., d) to the nearest known minimizer."""
         if self.minimizer is None:

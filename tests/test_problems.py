@@ -193,3 +193,16 @@ def test_mlp_loss_is_unchanged_when_its_hidden_units_are_permuted():
     swapped = np.concatenate([W1[:, perm].ravel(), np.vstack([W2[perm], W2[-1:]]).ravel()])
     assert not np.allclose(swapped, p.x0)
     assert p.f(swapped) == pytest.approx(p.f(p.x0), rel=1e-12)
+
+
+@pytest.mark.parametrize("p", [P.rosenbrock(), DATA[2], DATA[4]], ids=lambda p: p.name)
+def test_hessian_matrix_is_symmetric_and_its_columns_are_hessian_vector_products(p):
+    theta = _points(p, 1)[0]
+    H = p.hessian_matrix(theta)
+    assert H.shape == (p.dim, p.dim)
+    np.testing.assert_allclose(H, H.T, atol=1e-12)
+    e = np.zeros(p.dim)
+    e[3 % p.dim] = 1.0
+    np.testing.assert_allclose(H @ e, p.hvp(theta, e), rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="one point"):
+        p.hessian_matrix(np.zeros((2, p.dim)))
