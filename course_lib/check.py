@@ -5,12 +5,13 @@ with a message that names the quantity, the expected and received values, the re
 and a hint; on success it prints one line starting with ✓.
 
     check.array("gradient", grad_L(theta), expected, hint="did you divide by N?")
-    check.function("empirical_risk", empirical_risk, reference, cases)
+    check.function("empirical_risk", empirical_risk, reference, cases)   # also: inputs unchanged
     check.trajectory("GD iterates", my_thetas, expected_thetas)
 """
 from __future__ import annotations
 
-from typing import Callable, Iterable, Optional
+import inspect
+from typing import Callable, Iterable, Mapping, Optional, Sequence, Union
 
 import numpy as np
 
@@ -106,28 +107,120 @@ def scalar(name: str, got, expected, *, rtol: float = 1e-6, atol: float = 1e-10,
           rtol=rtol, atol=atol, hint=hint, quiet=quiet)
 
 
+def _param_names(fn) -> list:
+    """Names of fn's positional parameters (empty if they cannot be read, e.g. ``*args``)."""
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return []
+    names = []
+    for p in params:
+        if p.kind not in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+            break
+        names.append(p.name)
+    return names
+
+
+def _copy_arrays(case: tuple) -> tuple:
+    """A copy of the case in which every numpy array is a fresh copy (other values shared)."""
+    return tuple(a.copy() if isinstance(a, np.ndarray) else a for a in case)
+
+
+def _unchanged(before: np.ndarray, after: np.ndarray) -> bool:
+    if before.shape != after.shape:
+        return False
+    try:
+        return bool(np.array_equal(before, after, equal_nan=True))
+    except TypeError:  # dtypes without NaN (object, str)
+        return bool(np.array_equal(before, after))
+
+
+def _check_inputs_unchanged(name: str, fn, case: tuple, passed: tuple, label: str) -> None:
+    """Fail if the call changed one of the arrays in ``passed`` (copies of ``case``)."""
+    names = _param_names(fn)
+    for k, (before, after) in enumerate(zip(case, passed)):
+        if not isinstance(before, np.ndarray) or _unchanged(before, after):
+            continue
+        pname = names[k] if k < len(names) else None
+        arg = f"argument #{k + 1}" + (f" (`{pname}`)" if pname else "")
+        if before.shape != after.shape:
+            what = f"its shape went from {before.shape} to {after.shape}"
+        elif np.issubdtype(before.dtype, np.number):
+            n_bad = int(np.count_nonzero(~np.isclose(after, before, rtol=0.0, atol=0.0,
+                                                     equal_nan=True)))
+            what = f"{n_bad} of {before.size} entries differ after the call"
+        else:
+            what = "its entries differ after the call"
+        v = pname or "x"
+        _fail(f"{name} ({label})",
+              f"your function changed its {arg} in place ({what}). Writing into an input "
+              f"array — e.g. `m *= mu`, `theta -= eta * g` or `{v}[i] = …` — modifies the "
+              f"caller's array, so the caller's variables are silently changed too.",
+              f"build a new array instead: write `m = mu * m - …` or `theta = theta - eta * g` "
+              f"(a plain assignment), or start with `{v} = {v}.copy()`.")
+
+
 def function(name: str, fn: Callable, reference: Callable, cases: Iterable[tuple], *,
-             rtol: float = 1e-6, atol: float = 1e-10, hint: Optional[str] = None,
-             describe: Optional[Callable[[tuple], str]] = None, quiet: bool = False) -> None:
+             rtol: float = 1e-6, atol: float = 1e-10,
+             hint: Optional[Union[str, Mapping[str, str]]] = None,
+             describe: Optional[Callable[[tuple], str]] = None,
+             outputs: Optional[Union[Sequence[str], Mapping[str, int]]] = None,
+             compare: Optional[Callable] = None, quiet: bool = False) -> None:
     """Call a student's ``fn(*case)`` and ``reference(*case)`` on each case and compare.
 
-    The first case that fails is reported with its inputs. Exceptions inside the student's
-    function are reported as such (NotImplementedError: "not answered yet").
+    For each case: ``reference`` is called first, on copies of the case's numpy arrays; then
+    ``fn``, on fresh copies; if ``fn`` changed one of those arrays in place, that is reported
+    first (naming the argument); then the results are compared with ``compare`` (default
+    `array`; `trajectory` for a list of iterates). The first case that fails is reported with
+    its label. Exceptions inside the student's function are reported as such
+    (NotImplementedError: "not answered yet").
+
+    ``outputs`` names the entries of a tuple result, e.g. ``("new θ", "new m")``, or, to compare
+    them in another order than they are returned, maps names to positions:
+    ``{"new m": 1, "new θ": 0}``. ``hint`` is then either one hint, or a mapping from output
+    name to hint.
     """
     if not callable(fn):
-        _fail(name, f"expected a function, got {type(fn).__name__}.", hint)
+        _fail(name, f"expected a function, got {type(fn).__name__}.",
+              hint if isinstance(hint, str) or hint is None else None)
+    compare = array if compare is None else compare
+    if outputs is not None and not isinstance(outputs, Mapping):
+        outputs = {out: j for j, out in enumerate(outputs)}
+
+    def hint_for(out=None):
+        if isinstance(hint, Mapping):
+            return hint.get(out)
+        return hint
+
     n = 0
     for i, case in enumerate(cases):
+        case = tuple(case)
         label = describe(case) if describe else f"test case {i + 1}"
+        expected = reference(*_copy_arrays(case))
+        passed = _copy_arrays(case)
         try:
-            got = fn(*case)
+            got = fn(*passed)
         except NotImplementedError:
             _fail(name, "not answered yet: replace `raise NotImplementedError()` with your "
-                        "code.", hint)
+                        "code.", hint_for())
         except Exception as exc:  # report the student's error in context, not as a crash
-            _fail(name, f"raised {type(exc).__name__}: {exc} (on {label}).", hint)
-        array(f"{name} ({label})", got, reference(*case), rtol=rtol, atol=atol, hint=hint,
-              quiet=True)
+            _fail(name, f"raised {type(exc).__name__}: {exc} (on {label}).", hint_for())
+        _check_inputs_unchanged(name, fn, case, passed, label)
+        if outputs is None:
+            compare(f"{name} ({label})", got, expected, rtol=rtol, atol=atol, hint=hint_for(),
+                    quiet=True)
+        else:
+            if not isinstance(got, (tuple, list)) or len(got) != len(expected):
+                kind = (f"a {type(got).__name__} of length {len(got)}"
+                        if isinstance(got, (tuple, list)) else f"a {type(got).__name__}")
+                in_order = ", ".join(sorted(outputs, key=outputs.get))
+                _fail(f"{name} ({label})",
+                      f"expected a tuple of {len(expected)} results ({in_order}), got {kind}.",
+                      f"return them together, in that order: "
+                      f"`return {', '.join('abcdefgh'[:len(expected)])}`.")
+            for out, j in outputs.items():
+                compare(f"{name}: {out} ({label})", got[j], expected[j], rtol=rtol, atol=atol,
+                        hint=hint_for(out), quiet=True)
         n += 1
     if not quiet:
         print(f"✓ {name} is correct on {n} test case{'s' if n != 1 else ''}.")

@@ -14,7 +14,51 @@ from .optim import SGD, Momentum, Nesterov, run
 from .problems import beale, quadratic, rosenbrock, saddle
 from .widgets import LiveFigure, log_slider, slider
 
-__all__ = ["momentum_explorer", "MOMENTUM_PROBLEMS"]
+__all__ = ["gd_explorer", "momentum_explorer", "MOMENTUM_PROBLEMS"]
+
+def gd_explorer(surfaces, eta: float = 0.5, steps: int = 60, start=(-0.8, -0.6),
+                eta_range=(1e-2, 10.0)) -> LiveFigure:
+    """Gradient descent on several 2-D surfaces side by side, and their loss curves (lecture 01).
+
+    Controls: η (log scale), the number of steps, and the start as a fraction (−1 … 1) of each
+    surface's window, so one start means the same relative place on every surface. Each
+    surface needs a ``minimizer`` (the loss curves show L(θ_t) − L(θ*)).
+    """
+    fig, axes = plots.new_figure(ncols=len(surfaces) + 1, width=4.6, height=4.2)
+    paths, curves, best = [], [], []
+    for p, ax in zip(surfaces, axes):
+        if p.minimizer is None:
+            raise ValueError(f"gd_explorer: surface {p.name!r} has no minimizer to measure "
+                             "L − L* against; pass minimizer= when building it.")
+        plots.contour(ax, p, n=120, levels=25)
+        paths.append(plots.path(ax, np.zeros((1, 2)), color="tab:red"))
+        curves.append(axes[-1].plot([], [], label=p.name.split(":")[0])[0])
+        best.append(float(np.min(p.f(np.atleast_2d(p.minimizer)))))
+    axes[-1].set(yscale="log", xlabel="step $t$", ylabel=r"$L(\theta_t) - L(\theta^*)$",
+                 title="loss curves")
+    axes[-1].grid(alpha=0.3)
+    axes[-1].legend(loc="best")
+
+    def update(eta, steps, start_x, start_y):
+        for p, ax, path, curve, f_min in zip(surfaces, axes, paths, curves, best):
+            (x0, x1), (y0, y1) = p.bounds
+            theta0 = [x0 + (start_x + 1) / 2 * (x1 - x0), y0 + (start_y + 1) / 2 * (y1 - y0)]
+            trace = run(SGD(eta=eta), p, theta0, int(steps))
+            path.set_data(trace.thetas)
+            curve.set_data(np.arange(trace.steps + 1), np.maximum(trace.losses - f_min, 1e-16))
+            status = (f"diverged at step {int(trace.diverged_at)}" if trace.diverged
+                      else f"L − L* = {trace.loss - f_min:.2e}")
+            ax.set_title(f"{p.name.split(':')[0]}\nη = {eta:.3g}: {status}", fontsize=10)
+        axes[-1].relim()
+        axes[-1].autoscale_view()
+
+    return LiveFigure(fig, update, {
+        "eta": log_slider("step size η", eta, *eta_range),
+        "steps": slider("steps", steps, 5, 300, 5),
+        "start_x": slider("start (x, fraction of the window)", start[0], -1.0, 1.0, 0.05),
+        "start_y": slider("start (y, fraction of the window)", start[1], -1.0, 1.0, 0.05),
+    })
+
 
 #: problem name → (factory of κ, default η, default µ, steps, default start or None for x0)
 MOMENTUM_PROBLEMS = {
@@ -52,15 +96,19 @@ def momentum_explorer(problem: str = "quadratic", kappa: float = 10.0, eta=None,
         raise ValueError(f"problem={problem!r}: choose one of {list(MOMENTUM_PROBLEMS)}.")
     import ipywidgets as W
 
-    fig, (ax, ax_loss) = plots.new_figure(ncols=2, width=5.4, height=4.6)
+    fig, axd = plots.new_mosaic([["paths", "loss"], ["paths", "info"]], width=10.8, height=5.0,
+                                height_ratios=[4.2, 1.0])
+    ax, ax_loss, ax_info = axd["paths"], axd["loss"], axd["info"]
+    ax_info.axis("off")
     paths = [plots.path(ax, np.zeros((1, 2)), color=c, label=n, ms=2) for n, _, c in _METHODS]
     curves = [ax_loss.plot([], [], color=c, lw=1.6, label=n)[0] for n, _, c in _METHODS]
     predicted = [ax_loss.plot([], [], color=c, lw=1, ls="--")[0] for _, _, c in _METHODS]
-    # Short texts: rendering a glyph costs time on every slider move (blitting redraws them).
-    header = ax_loss.text(0.02, 0.24, "", transform=ax_loss.transAxes, fontsize=8)
-    notes = [ax_loss.text(0.02, 0.03 + 0.065 * (2 - i), "", transform=ax_loss.transAxes,
-                          color=c, fontsize=8) for i, (_, _, c) in enumerate(_METHODS)]
-    ax_loss.set(yscale="log", xlabel="step t")
+    # The numbers go under the loss plot, not over its curves. Short texts: rendering glyphs
+    # costs time on every slider move (blitting redraws them).
+    header = ax_info.text(0.0, 0.95, "", transform=ax_info.transAxes, fontsize=8.5, va="top")
+    notes = [ax_info.text(0.0, 0.66 - 0.3 * i, "", transform=ax_info.transAxes, color=c,
+                          fontsize=8.5, va="top") for i, (_, _, c) in enumerate(_METHODS)]
+    ax_loss.set(yscale="log", xlabel="step $t$")
     ax_loss.grid(alpha=0.3)
     ax.legend(handles=[pt.line for pt in paths], loc="lower right", fontsize=8)
     animated = [a for pt in paths for a in (pt.line, pt.start)] + curves + predicted + notes \
@@ -84,9 +132,9 @@ def momentum_explorer(problem: str = "quadratic", kappa: float = 10.0, eta=None,
         _, _, Z = plots.grid(p, 40)
         top = np.nanmax(np.abs(Z - (f_star if p.minimizer is not None else np.nanmin(Z))))
         ax_loss.set_xlim(0, steps)
-        ax_loss.set_ylim(1e-14 * top, 10 * top)
-        ax_loss.set_ylabel("f(θ_t) − f*" if p.minimizer is not None
-                           else "decrease f(θ₀) − f(θ_t)")
+        ax_loss.set_ylim((1e-14 if p.minimizer is not None else 1e-3) * top, 10 * top)
+        ax_loss.set_ylabel(r"$f(\theta_t) - f^*$" if p.minimizer is not None
+                           else r"decrease $f(\theta_0) - f(\theta_t)$")
         ax_loss.set_title("loss" + (" (dashed: the theory's rate)"
                                     if hasattr(p, "eigenvalues") else ""))
 

@@ -11,7 +11,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-__all__ = ["new_figure", "contour", "path", "Path", "loss_curve", "grid"]
+__all__ = ["new_figure", "new_mosaic", "contour", "path", "Path", "loss_curve", "grid"]
 
 
 def new_figure(ncols: int = 1, nrows: int = 1, width: float = 5.0, height: float = 4.2,
@@ -21,6 +21,13 @@ def new_figure(ncols: int = 1, nrows: int = 1, width: float = 5.0, height: float
     FigureCanvasAgg(fig)  # a real canvas, so fig.canvas.draw() renders (as savefig does)
     axes = fig.subplots(nrows, ncols, squeeze=False, **kw)
     return fig, axes.ravel() if axes.size > 1 else axes[0, 0]
+
+
+def new_mosaic(layout, width: float, height: float, **kw) -> tuple:
+    """Like `new_figure`, for a `subplot_mosaic` layout: returns (fig, dict of named axes)."""
+    fig = Figure(figsize=(width, height), layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig, fig.subplot_mosaic(layout, **kw)
 
 
 def grid(problem, n: int = 200, bounds=None):

@@ -19,7 +19,7 @@ from .layout import dot_last, matmul_last, stack_last
 
 __all__ = [
     "Problem", "numerical_grad", "quadratic", "rosenbrock", "beale", "himmelblau", "booth",
-    "saddle", "two_unit_network", "slice_2d", "TEST_FUNCTIONS",
+    "saddle", "two_unit_network", "slice_2d", "reference_minimizer", "TEST_FUNCTIONS",
 ]
 
 Array = np.ndarray
@@ -376,11 +376,12 @@ def two_unit_network(n: int = 200, teacher=(2.0, 0.5), noise: float = 0.05,
 
 
 def slice_2d(problem: Problem, center, u, v, *, extent: float = 1.0,
-             name: Optional[str] = None) -> Problem:
+             name: Optional[str] = None, minimizer=None) -> Problem:
     """The loss on the plane θ(α, β) = center + α u + β v through a d-dimensional problem.
 
     A 2-D window onto a high-dimensional loss: f̃(α, β) = f(θ(α, β)) and, by the chain rule,
     ∇f̃ = (uᵀ∇f, vᵀ∇f). Gradient descent on f̃ is gradient descent on f restricted to the plane.
+    Pass ``minimizer=(0, 0)`` when ``center`` is the problem's minimizer.
     """
     c, u, v = (np.asarray(a, dtype=float) for a in (center, u, v))
     if not (c.shape == u.shape == v.shape == (problem.dim,)):
@@ -396,10 +397,27 @@ def slice_2d(problem: Problem, center, u, v, *, extent: float = 1.0,
                 lambda ab: problem.grad(theta(ab)) @ basis,
                 hvp=lambda ab, w: problem.hvp(theta(ab), np.asarray(w) @ basis.T) @ basis,
                 name=name or f"{problem.name} (2-D slice)", x0=[-0.8 * extent, 0.6 * extent],
-                minimizer=None, bounds=((-extent, extent), (-extent, extent)), dim=2)
+                minimizer=minimizer, bounds=((-extent, extent), (-extent, extent)), dim=2)
     p.axis_labels = ("α (along u)", "β (along v)")
     p.to_theta = theta
     return p
+
+
+def reference_minimizer(problem: Problem, x0=None) -> np.ndarray:
+    """θ* to near machine precision, as a reference point for plots and gaps L(θ) − L(θ*).
+
+    scipy's L-BFGS-B (section 04 explains the method) with its stopping tests tightened so that
+    it stops on the gradient (‖∇L‖∞ ≤ 1e-10) or when no progress is possible, not on a
+    relative decrease of L.
+    """
+    from scipy.optimize import minimize
+    start = problem.x0 if x0 is None else x0
+    if start is None:
+        raise ValueError(f"reference_minimizer: problem {problem.name!r} has no x0; pass x0.")
+    result = minimize(lambda t: float(problem.f(t)), np.asarray(start, dtype=float),
+                      jac=problem.grad, method="L-BFGS-B",
+                      options={"gtol": 1e-10, "ftol": 0.0, "maxiter": 20000, "maxcor": 20})
+    return result.x
 
 
 TEST_FUNCTIONS = {"quadratic": quadratic, "rosenbrock": rosenbrock, "beale": beale,

@@ -1,8 +1,10 @@
 """Learning-rate schedules η(t): pass one wherever an optimizer takes a step size ``eta``.
 
-With noisy gradients a constant η leaves θ bouncing in a ball whose size grows with η; SGD
-converges only if Σ η_t = ∞ (it can still travel anywhere) and Σ η_t² < ∞ (the noise it adds
-stays finite) — Robbins & Monro (1951). 1/t decay satisfies both; step decay approximates it.
+With noisy gradients a constant η leaves θ bouncing in a ball whose size grows with η. Robbins
+& Monro (1951): SGD converges (under mild conditions) if Σ η_t = ∞ (it can still travel
+anywhere) and Σ η_t² < ∞ (the noise it adds stays finite) — sufficient, not necessary. 1/t decay
+satisfies both; step decay forever makes Σ η_t finite, so in practice it is stopped after a few
+drops or run for a fixed budget.
 ``t`` counts the steps already taken (0 for the first step).
 """
 from __future__ import annotations

@@ -58,6 +58,7 @@ class LiveFigure:
         for artist in self.animated or ():
             artist.set_animated(True)
         self._background = None
+        self._layout = fig.get_layout_engine()  # used for each background, then frozen
         self._handle = None
         self._observing = False
         self.update()
@@ -72,8 +73,12 @@ class LiveFigure:
             canvas.draw()
             return
         if redraw_background or self._background is None:
-            canvas.draw()  # animated artists are left out of a full draw
-            # Freeze the layout the background was drawn with, or a later draw would move axes.
+            # Lay the figure out for the new background (new labels may need room), draw it
+            # (animated artists are left out of a full draw), then freeze that layout: the
+            # animated artists are drawn later in the positions the background was made for.
+            if self._layout is not None:
+                self.fig.set_layout_engine(self._layout)
+            canvas.draw()
             self.fig.set_layout_engine("none")
             self._background = canvas.copy_from_bbox(self.fig.bbox)
         canvas.restore_region(self._background)

@@ -109,3 +109,18 @@ def test_momentum_explorer_updates_paths_and_reports_divergence():
         live.controls["problem"].value = name
         live.update()
         assert live.values()["eta"] == MOMENTUM_PROBLEMS[name][1]
+
+
+def test_gd_explorer_reports_divergence_in_the_titles_and_needs_minimizers():
+    import pytest
+    from course_lib.explorers import gd_explorer
+    from course_lib.problems import saddle
+    p = quadratic(10.0)
+    live = gd_explorer([p], eta=0.05, steps=20)
+    title = live.fig.axes[0].get_title()
+    assert "L − L*" in title
+    live._ipython_display_()  # as in a notebook: the sliders now call update
+    live.controls["eta"].value = 5.0  # far beyond 2/λ_max = 0.2
+    assert "diverged at step" in live.fig.axes[0].get_title()
+    with pytest.raises(ValueError, match="minimizer"):
+        gd_explorer([saddle()])

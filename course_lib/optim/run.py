@@ -117,23 +117,28 @@ class Trace:
                 f"{status})")
 
 
-def _batches(n, batch_size, steps, rng):
-    """Index arrays for each step: shuffled epochs cut into consecutive mini-batches."""
+def _batches(n, batch_size, steps, rng, drop_last=False):
+    """Index arrays for each step: shuffled epochs cut into consecutive mini-batches (the last,
+    smaller one of each epoch left out with ``drop_last``)."""
     out = []
+    end = n - n % batch_size if drop_last else n
     while len(out) < steps:
         perm = rng.permutation(n)
-        out.extend(perm[i:i + batch_size] for i in range(0, n, batch_size))
+        out.extend(perm[i:i + batch_size] for i in range(0, end, batch_size))
     return out[:steps]
 
 
 def run(opt, problem, theta0=None, steps: int = 100, *, batch_size: Optional[int] = None,
-        rng=None, keep_thetas: bool = True, divergence: float = 1e8,
+        rng=None, drop_last: bool = False, keep_thetas: bool = True, divergence: float = 1e8,
         progress: bool = False) -> Trace:
     """Take ``steps`` steps of ``opt`` on ``problem`` from ``theta0`` (default: problem.x0).
 
     θ₀ may carry leading batch axes, (B, d) or (B1, B2, d): every run is stepped at once.
     ``batch_size`` (data problems): each step sees the gradient of a mini-batch of that many
     examples, drawn as shuffled epochs from ``rng`` (a Generator or a seed); 1 is online SGD.
+    When the batch size does not divide N, each epoch ends with a smaller batch, whose noisier
+    gradient shows as a spike at every epoch; ``drop_last=True`` leaves those examples out of
+    that epoch (as torch's DataLoader(drop_last=True) does).
     A run has diverged when its loss stops being finite or |f(θ)| exceeds
     ``divergence`` × (1 + |f(θ₀)|); it is stopped there (its later entries are nan), and the
     whole loop stops once every run has diverged. No overflow warnings reach the user.
@@ -166,7 +171,7 @@ def run(opt, problem, theta0=None, steps: int = 100, *, batch_size: Optional[int
                              "rng=np.random.default_rng(seed) (or an integer seed) so the run "
                              "can be repeated.")
         rng = np.random.default_rng(rng)
-        batches = _batches(n, batch_size, steps, rng)
+        batches = _batches(n, batch_size, steps, rng, drop_last)
 
     theta = coordinate_major(theta)
     counted = CountingProblem(problem)
