@@ -218,12 +218,33 @@ def function(name: str, fn: Callable, reference: Callable, cases: Iterable[tuple
                       f"expected a tuple of {len(expected)} results ({in_order}), got {kind}.",
                       f"return them together, in that order: "
                       f"`return {', '.join('abcdefgh'[:len(expected)])}`.")
+            _check_order(name, label, got, expected, outputs, rtol, atol)
             for out, j in outputs.items():
                 compare(f"{name}: {out} ({label})", got[j], expected[j], rtol=rtol, atol=atol,
                         hint=hint_for(out), quiet=True)
         n += 1
     if not quiet:
         print(f"✓ {name} is correct on {n} test case{'s' if n != 1 else ''}.")
+
+
+def _check_order(name, label, got, expected, outputs, rtol, atol):
+    """Results that are right but returned in another order get their own message."""
+    def same(a, b):
+        try:
+            a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+        except (TypeError, ValueError):
+            return False
+        return a.shape == b.shape and np.allclose(a, b, rtol=rtol, atol=atol, equal_nan=True)
+
+    positions = sorted(outputs.values())
+    if all(same(got[j], expected[j]) for j in positions):
+        return
+    for j in positions:
+        for k in positions:
+            if j != k and same(got[j], expected[k]) and not same(expected[j], expected[k]):
+                order = ", ".join(sorted(outputs, key=outputs.get))
+                _fail(f"{name} ({label})", f"your results are right but in the wrong order: "
+                                           f"return them as ({order}).", None)
 
 
 def trajectory(name: str, got, expected, *, rtol: float = 1e-6, atol: float = 1e-10,
@@ -239,6 +260,12 @@ def trajectory(name: str, got, expected, *, rtol: float = 1e-6, atol: float = 1e
     for t in range(expected.shape[0]):
         if not np.allclose(got[t], expected[t], rtol=rtol, atol=atol, equal_nan=True):
             before = "" if t == 0 else f" Steps 0…{t - 1} agree."
+            if len(got) > 2 and np.all(got == got[-1]) and not np.all(expected == expected[-1]):
+                # every row is the final iterate: one array appended again and again, then
+                # changed in place (e.g. `theta -= eta * g` after `thetas.append(theta)`)
+                _fail(name, f"departs at step {t}, and every row of your answer is the same "
+                            f"array, {_fmt(got[-1])}: you appended θ and then changed it in "
+                            f"place. Append a copy, or write θ = θ − η·g (a new array).", hint)
             _fail(name, f"departs at step {t}: expected {_fmt(expected[t])}, got "
                         f"{_fmt(got[t])}.{before}", hint)
     if not quiet:

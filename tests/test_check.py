@@ -191,3 +191,23 @@ def test_function_can_compare_trajectories():
                    quiet=True)
     with pytest.raises(check.AnswerError, match=r"GD \(test case 1\): departs at step 2"):
         check.function("GD", off_at_two, iterates, [(np.ones(2), 4)], compare=check.trajectory)
+
+
+def test_a_trajectory_of_one_aliased_array_is_explained():
+    expected = np.array([[1.0, 1.0], [0.5, 0.5], [0.25, 0.25]])
+    aliased = np.array([[0.25, 0.25]] * 3)
+    with pytest.raises(check.AnswerError, match="same array.*in place"):
+        check.trajectory("GD", aliased, expected)
+
+
+def test_results_returned_in_the_wrong_order_are_named_as_such():
+    def swapped(theta, m):
+        return m * 0.5, theta + 1.0
+
+    def right(theta, m):
+        return theta + 1.0, m * 0.5
+
+    case = (np.array([1.0, 2.0]), np.array([4.0, 10.0]))
+    with pytest.raises(check.AnswerError, match=r"wrong order: return them as \(new θ, new m\)"):
+        check.function("step", swapped, right, [case], outputs=("new θ", "new m"))
+    check.function("step", right, right, [case], outputs=("new θ", "new m"))
