@@ -22,10 +22,12 @@ def gd_explorer(surfaces, eta: float = 0.5, steps: int = 60, start=(-0.8, -0.6),
 
     Controls: η (log scale), the number of steps, and the start as a fraction (−1 … 1) of each
     surface's window, so one start means the same relative place on every surface. Each
-    surface needs a ``minimizer`` (the loss curves show L(θ_t) − L(θ*)).
+    surface needs a ``minimizer`` (the loss curves show L(θ_t) − L(θ*)). Blitted: moving η or
+    the start redraws only the paths, curves and titles; changing the number of steps also
+    rescales the loss axis.
     """
     fig, axes = plots.new_figure(ncols=len(surfaces) + 1, width=4.6, height=4.2)
-    paths, curves, best = [], [], []
+    paths, curves, best, top = [], [], [], 0.0
     for p, ax in zip(surfaces, axes):
         if p.minimizer is None:
             raise ValueError(f"gd_explorer: surface {p.name!r} has no minimizer to measure "
@@ -34,30 +36,39 @@ def gd_explorer(surfaces, eta: float = 0.5, steps: int = 60, start=(-0.8, -0.6),
         paths.append(plots.path(ax, np.zeros((1, 2)), color="tab:red"))
         curves.append(axes[-1].plot([], [], label=p.name.split(":")[0])[0])
         best.append(float(np.min(p.f(np.atleast_2d(p.minimizer)))))
-    axes[-1].set(yscale="log", xlabel="step $t$", ylabel=r"$L(\theta_t) - L(\theta^*)$",
-                 title="loss curves")
+        top = max(top, float(np.nanmax(plots.grid(p, 40)[2])) - best[-1])
+    # fixed limits, so that the axes can stay in the blitted background
+    axes[-1].set(yscale="log", ylim=(1e-16, 10 * top), xlabel="step $t$",
+                 ylabel=r"$L(\theta_t) - L(\theta^*)$", title="loss curves")
     axes[-1].grid(alpha=0.3)
-    axes[-1].legend(loc="best")
+    axes[-1].legend(loc="upper right")
+    shown = {"steps": None}
 
     def update(eta, steps, start_x, start_y):
+        steps = int(steps)
+        rescale = steps != shown["steps"]
+        if rescale:
+            axes[-1].set_xlim(0, steps)
+            shown["steps"] = steps
         for p, ax, path, curve, f_min in zip(surfaces, axes, paths, curves, best):
             (x0, x1), (y0, y1) = p.bounds
             theta0 = [x0 + (start_x + 1) / 2 * (x1 - x0), y0 + (start_y + 1) / 2 * (y1 - y0)]
-            trace = run(SGD(eta=eta), p, theta0, int(steps))
+            trace = run(SGD(eta=eta), p, theta0, steps)
             path.set_data(trace.thetas)
             curve.set_data(np.arange(trace.steps + 1), np.maximum(trace.losses - f_min, 1e-16))
             status = (f"diverged at step {int(trace.diverged_at)}" if trace.diverged
                       else f"L − L* = {trace.loss - f_min:.2e}")
             ax.set_title(f"{p.name.split(':')[0]}\nη = {eta:.3g}: {status}", fontsize=10)
-        axes[-1].relim()
-        axes[-1].autoscale_view()
+        return rescale
 
+    animated = [a for path in paths for a in (path.line, path.start)] + curves \
+        + [ax.title for ax in axes[:-1]]
     return LiveFigure(fig, update, {
         "eta": log_slider("step size η", eta, *eta_range),
         "steps": slider("steps", steps, 5, 300, 5),
         "start_x": slider("start (x, fraction of the window)", start[0], -1.0, 1.0, 0.05),
         "start_y": slider("start (y, fraction of the window)", start[1], -1.0, 1.0, 0.05),
-    })
+    }, animated=animated)
 
 
 #: problem name → (factory of κ, default η, default µ, steps, default start or None for x0)
