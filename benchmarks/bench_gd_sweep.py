@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from benchmarks.harness import Divergence, Row, check_same_outputs, time_pair
+from benchmarks.harness import Row, check_same_outputs, fused_quadratic_sweep, time_pair
 
 FULL_RUNS, QUICK_RUNS = 40_000, 4_000
 STEPS = 100
@@ -40,32 +40,13 @@ def fused_sweep(A, x0, etas, steps, divergence=1e8):
     - every operation writes into preallocated buffers (out=), nothing is allocated per step;
     - only runs that diverge at this step are touched (nan stays nan by itself afterwards).
     """
-    n = etas.size
-    theta = np.empty((2, n))
-    theta[0], theta[1] = x0[0], x0[1]
-    half_A = 0.5 * np.asarray(A, dtype=float)
     two_eta = 2.0 * etas
-    h, buf = np.empty((2, n)), np.empty((2, n))
-    losses = np.empty((steps + 1, n))
 
-    def h_and_loss(loss):
-        np.matmul(half_A, theta, out=h)
-        np.multiply(theta, h, out=buf)
-        np.add(buf[0], buf[1], out=loss)
+    def gd_step(theta, h, buf):
+        np.multiply(h, two_eta, out=buf)        # η ∇f(θ) = 2η · ½Aθ
+        np.subtract(theta, buf, out=theta)      # θ ← θ − η ∇f(θ)
 
-    t = 0
-    with np.errstate(all="ignore"):
-        h_and_loss(losses[0])
-        diverged = Divergence(losses[0], divergence)
-        for t in range(1, steps + 1):
-            np.multiply(h, two_eta, out=buf)
-            np.subtract(theta, buf, out=theta)
-            loss = losses[t]
-            h_and_loss(loss)
-            if diverged.check(t, loss, theta):
-                break
-        losses[t + 1:] = np.nan  # steps never taken once every run diverged
-    return losses, theta.T, diverged.at
+    return fused_quadratic_sweep(A, x0, etas.size, steps, gd_step, divergence)
 
 
 def bench_gd_sweep(quick: bool = False, repeat: int = 7):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from benchmarks.harness import Divergence, Row, Timing, check_same_outputs, time_pair
+from benchmarks.harness import Row, Timing, check_same_outputs, fused_quadratic_sweep, time_pair
 
 FULL_SIDE, QUICK_SIDE = 200, 64          # grid side: 200 × 200 = 40,000 settings
 FULL_LOOP, QUICK_LOOP = 2_000, 200       # settings run one at a time in the Python-loop row
@@ -68,36 +68,17 @@ def fused_sweep(A, x0, etas, mus, steps, divergence=1e8):
     - only runs that diverge at this step are touched (nan stays nan by itself afterwards:
       a dead run's m turns nan at its next step, as it does in `run`).
     """
-    n = etas.size
-    theta = np.empty((2, n))
-    theta[0], theta[1] = x0[0], x0[1]
-    m = np.zeros((2, n))
-    half_A = 0.5 * np.asarray(A, dtype=float)
+    m = np.zeros((2, etas.size))
     two_eta = 2.0 * etas
     mu = np.ascontiguousarray(mus, dtype=float)
-    h, buf = np.empty((2, n)), np.empty((2, n))
-    losses = np.empty((steps + 1, n))
 
-    def h_and_loss(loss):
-        np.matmul(half_A, theta, out=h)
-        np.multiply(theta, h, out=buf)
-        np.add(buf[0], buf[1], out=loss)
+    def momentum_step(theta, h, buf):
+        np.multiply(m, mu, out=m)               # µ m
+        np.multiply(h, two_eta, out=buf)        # η ∇f(θ) = 2η · ½Aθ
+        np.subtract(m, buf, out=m)              # m ← µ m − η ∇f(θ)
+        np.add(theta, m, out=theta)             # θ ← θ + m
 
-    t = 0
-    with np.errstate(all="ignore"):
-        h_and_loss(losses[0])
-        diverged = Divergence(losses[0], divergence)
-        for t in range(1, steps + 1):
-            np.multiply(m, mu, out=m)               # µ m
-            np.multiply(h, two_eta, out=buf)        # η ∇f(θ) = 2η · ½Aθ
-            np.subtract(m, buf, out=m)              # m ← µ m − η ∇f(θ)
-            np.add(theta, m, out=theta)             # θ ← θ + m
-            loss = losses[t]
-            h_and_loss(loss)
-            if diverged.check(t, loss, theta):
-                break
-        losses[t + 1:] = np.nan  # steps never taken once every run diverged
-    return losses, theta.T, diverged.at
+    return fused_quadratic_sweep(A, x0, etas.size, steps, momentum_step, divergence)
 
 
 def _setup(quick):

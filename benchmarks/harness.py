@@ -199,3 +199,36 @@ def check_same_outputs(ours, ref):
     assert np.allclose(th1, th2, equal_nan=True), "final θ differ"
     assert np.array_equal(d1, d2), (f"divergence steps differ for "
                                     f"{np.count_nonzero(d1 != d2)} runs")
+
+
+def fused_quadratic_sweep(A, x0, n, steps, update, divergence=1e8):
+    """The hand-fused reference loop shared by the sweep benchmarks, on f(θ) = ½θᵀAθ.
+
+    θ is coordinate-major, (2, n): each coordinate contiguous over the runs. Every step computes
+    h = ½Aθ once; it gives the loss f(θ) = θ·h and, through ``update(theta, h, buf)``, the
+    method's in-place step (∇f = 2h; scaling by ½ and 2 is exact, so the numbers equal A θ's).
+    Every operation writes into preallocated buffers. Returns what `run` returns: losses
+    (steps+1, n) with nan after a divergence, the final θ (n, 2), the divergence steps.
+    """
+    theta = np.empty((2, n))
+    theta[0], theta[1] = x0[0], x0[1]
+    half_A = 0.5 * np.asarray(A, dtype=float)
+    h, buf = np.empty((2, n)), np.empty((2, n))
+    losses = np.empty((steps + 1, n))
+
+    def h_and_loss(loss):
+        np.matmul(half_A, theta, out=h)
+        np.multiply(theta, h, out=buf)
+        np.add(buf[0], buf[1], out=loss)
+
+    t = 0
+    with np.errstate(all="ignore"):
+        h_and_loss(losses[0])
+        diverged = Divergence(losses[0], divergence)
+        for t in range(1, steps + 1):
+            update(theta, h, buf)
+            h_and_loss(losses[t])
+            if diverged.check(t, losses[t], theta):
+                break
+        losses[t + 1:] = np.nan  # steps never taken once every run diverged
+    return losses, theta.T, diverged.at
