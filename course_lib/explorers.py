@@ -181,8 +181,7 @@ def momentum_explorer(problem: str = "quadratic", kappa: float = 10.0, eta=None,
                               else np.full(t.shape, np.nan))
                 text += f"{rho:.4f} / "
                 if not tr.diverged:
-                    err = np.linalg.norm(tr.thetas - p.minimizer, axis=-1)
-                    text += f"{theory.measured_rate(err):.4f}"
+                    text += f"{theory.trace_rate(tr, p.minimizer):.4f}"
             else:
                 pred.set_data([], [])
             if tr.diverged:

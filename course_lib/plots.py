@@ -1,4 +1,4 @@
-"""Figures the notebooks share: loss contours with optimizer paths, loss curves.
+"""Figures the notebooks share: loss contours with optimizer paths.
 
 Plot windows come from the problem (``problem.bounds``), never from a constant in a notebook.
 Functions draw on an Axes they are given and return the artists a slider will update.
@@ -11,7 +11,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-__all__ = ["new_figure", "new_mosaic", "contour", "path", "Path", "loss_curve", "grid"]
+__all__ = ["new_figure", "new_mosaic", "contour", "path", "Path", "grid"]
 
 
 def new_figure(ncols: int = 1, nrows: int = 1, width: float = 5.0, height: float = 4.2,
@@ -88,18 +88,3 @@ class Path:
 def path(ax, thetas, *, label: Optional[str] = None, color=None, ms: float = 3) -> Path:
     """Draw iterates (steps+1, 2) on ``ax``; ``.set_data(new_thetas)`` moves them."""
     return Path(ax, thetas, label=label, color=color, ms=ms)
-
-
-def loss_curve(ax, losses, *, label: Optional[str] = None, color=None, x=None, log: bool = True,
-               minimum: float = 0.0):
-    """f(θ_t) − f* against t (or against ``x``, e.g. examples seen), log scale by default."""
-    losses = np.asarray(losses, dtype=float)
-    x = np.arange(len(losses)) if x is None else x
-    y = losses - minimum
-    (line,) = ax.plot(x, y, label=label, color=color)
-    if log:
-        ax.set_yscale("log")
-    ax.set_xlabel("step t")
-    ax.set_ylabel("f(θ_t) − f*" if minimum else "loss f(θ_t)")
-    ax.grid(alpha=0.3)
-    return line

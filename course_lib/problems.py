@@ -19,7 +19,7 @@ from .layout import dot_last, matmul_last, stack_last
 
 __all__ = [
     "Problem", "numerical_grad", "quadratic", "rosenbrock", "beale", "himmelblau", "booth",
-    "saddle", "two_unit_network", "slice_2d", "reference_minimizer", "TEST_FUNCTIONS",
+    "saddle", "two_unit_network", "slice_2d", "reference_minimizer",
 ]
 
 Array = np.ndarray
@@ -83,10 +83,6 @@ class Problem:
         if self._value_and_grad is not None:
             return self._value_and_grad(theta)
         return self.f(theta), self.grad(theta)
-
-    @property
-    def has_hess(self) -> bool:
-        return self._hess is not None
 
     def hess(self, theta):
         if self._hess is None:
@@ -418,10 +414,6 @@ def reference_minimizer(problem: Problem, x0=None) -> np.ndarray:
                       jac=problem.grad, method="L-BFGS-B",
                       options={"gtol": 1e-10, "ftol": 0.0, "maxiter": 20000, "maxcor": 20})
     return result.x
-
-
-TEST_FUNCTIONS = {"quadratic": quadratic, "rosenbrock": rosenbrock, "beale": beale,
-                  "himmelblau": himmelblau, "booth": booth, "saddle": saddle}
 
 
 

@@ -24,8 +24,8 @@ def _positive(name, value):
 class Schedule:
     """A step size that depends on the step count: ``schedule(t) -> η_t``."""
 
-    def __init__(self, fn, description: str, eta0):
-        self._fn, self.description, self.eta0 = fn, description, eta0
+    def __init__(self, fn, description: str):
+        self._fn, self.description = fn, description
 
     def __call__(self, t: int):
         return self._fn(t)
@@ -37,7 +37,7 @@ class Schedule:
 def constant(eta) -> Schedule:
     """η_t = η."""
     _positive("eta", eta)
-    return Schedule(lambda t: eta, f"constant(η={eta})", eta)
+    return Schedule(lambda t: eta, f"constant(η={eta})")
 
 
 def step_decay(eta0, factor: float = 0.5, every: int = 100) -> Schedule:
@@ -48,14 +48,14 @@ def step_decay(eta0, factor: float = 0.5, every: int = 100) -> Schedule:
     if int(every) < 1:
         raise ValueError(f"step_decay(every={every}): use a positive number of steps.")
     return Schedule(lambda t: eta0 * factor ** (t // every),
-                    f"step_decay(η₀={eta0}, factor={factor}, every={every})", eta0)
+                    f"step_decay(η₀={eta0}, factor={factor}, every={every})")
 
 
 def inverse_time(eta0, k: float = 0.01) -> Schedule:
     """η_t = η₀ / (1 + k t): the 1/t annealing of Robbins–Monro."""
     _positive("eta0", eta0)
     _positive("k", k)
-    return Schedule(lambda t: eta0 / (1.0 + k * t), f"inverse_time(η₀={eta0}, k={k})", eta0)
+    return Schedule(lambda t: eta0 / (1.0 + k * t), f"inverse_time(η₀={eta0}, k={k})")
 
 
 def exponential(eta0, gamma: float = 0.99) -> Schedule:
@@ -63,4 +63,4 @@ def exponential(eta0, gamma: float = 0.99) -> Schedule:
     _positive("eta0", eta0)
     if not 0 < gamma <= 1:
         raise ValueError(f"exponential(gamma={gamma}): use γ in (0, 1].")
-    return Schedule(lambda t: eta0 * gamma ** t, f"exponential(η₀={eta0}, γ={gamma})", eta0)
+    return Schedule(lambda t: eta0 * gamma ** t, f"exponential(η₀={eta0}, γ={gamma})")

@@ -206,3 +206,9 @@ def test_hessian_matrix_is_symmetric_and_its_columns_are_hessian_vector_products
     np.testing.assert_allclose(H @ e, p.hvp(theta, e), rtol=1e-5, atol=1e-6)
     with pytest.raises(ValueError, match="one point"):
         p.hessian_matrix(np.zeros((2, p.dim)))
+
+
+def test_numerical_grad_the_fallback_named_in_the_missing_gradient_error_is_accurate():
+    p = P.beale()
+    theta = _points(p, 3)
+    np.testing.assert_allclose(P.numerical_grad(p.f)(theta), p.grad(theta), rtol=1e-6, atol=1e-6)

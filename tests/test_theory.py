@@ -83,3 +83,12 @@ def test_measured_rate_ignores_rounding_noise_and_rejects_bad_input():
         T.measured_rate(np.ones((3, 3)))
     with pytest.raises(ValueError, match="method"):
         T.spectral_radius("adam", 0.1, 0.9, 1.0)
+
+
+def test_trace_rate_is_the_measured_rate_of_one_runs_errors():
+    p = quadratic(12.0, angle=0.4)
+    tr = run(SGD(0.1), p, p.x0, 300)
+    err = np.linalg.norm(tr.thetas - p.minimizer, axis=-1)
+    assert T.trace_rate(tr, p.minimizer) == T.measured_rate(err)
+    with pytest.raises(ValueError, match="one run"):
+        T.trace_rate(run(SGD(0.1), p, np.zeros((2, 2)), 5), p.minimizer)

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..schedules import Schedule
-
 __all__ = ["Optimizer", "check_theta"]
 
 
@@ -71,7 +69,7 @@ class Optimizer:
         run_shape = theta.shape[:-1] + (1,)
         for name in self.hyperparameters:
             value = getattr(self, name)
-            if isinstance(value, Schedule) or callable(value):
+            if callable(value):  # a schedule: check the shape of its values
                 value = np.asarray(value(0), dtype=float)
             shape = np.shape(value)
             if not shape:
