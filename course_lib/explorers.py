@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import plots
-from . import theory
+from .theory import gradient_descent as theory, trace_rate
 from .optim import SGD, Momentum, Nesterov, run
 from .problems import beale, quadratic, rosenbrock, saddle
 from .widgets import LiveFigure, log_slider, slider
@@ -181,7 +181,7 @@ def momentum_explorer(problem: str = "quadratic", kappa: float = 10.0, eta=None,
                               else np.full(t.shape, np.nan))
                 text += f"{rho:.4f} / "
                 if not tr.diverged:
-                    text += f"{theory.trace_rate(tr, p.minimizer):.4f}"
+                    text += f"{trace_rate(tr, p.minimizer):.4f}"
             else:
                 pred.set_data([], [])
             if tr.diverged:

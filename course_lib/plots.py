@@ -11,7 +11,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-__all__ = ["new_figure", "new_mosaic", "contour", "path", "Path", "grid"]
+__all__ = ["new_figure", "new_mosaic", "show", "contour", "path", "Path", "grid"]
 
 
 def new_figure(ncols: int = 1, nrows: int = 1, width: float = 5.0, height: float = 4.2,
@@ -28,6 +28,21 @@ def new_mosaic(layout, width: float, height: float, **kw) -> tuple:
     fig = Figure(figsize=(width, height), layout="constrained")
     FigureCanvasAgg(fig)
     return fig, fig.subplot_mosaic(layout, **kw)
+
+
+def show(fig, alt: str) -> None:
+    """Display ``fig`` in the notebook with ``alt`` as its alternative text.
+
+    The text says what the figure shows (axes, curves, the point it makes) for a reader who
+    cannot see it; it travels in the output's metadata (``image/png`` → ``alt``), where the
+    course's slide and book templates read it. Use it instead of ending a cell with ``fig``.
+    """
+    if not isinstance(alt, str) or len(alt.strip()) < 10:
+        raise ValueError("plots.show(fig, alt=...): describe what the figure shows in a "
+                         "sentence (at least 10 characters), e.g. alt=\"Loss against step for "
+                         "three step sizes; the largest diverges.\"")
+    from IPython.display import display
+    display(fig, metadata={"image/png": {"alt": " ".join(alt.split())}})
 
 
 def grid(problem, n: int = 200, bounds=None):

@@ -19,7 +19,7 @@ from .layout import dot_last, matmul_last, stack_last
 
 __all__ = [
     "Problem", "numerical_grad", "quadratic", "rosenbrock", "beale", "himmelblau", "booth",
-    "saddle", "two_unit_network", "slice_2d", "reference_minimizer",
+    "saddle", "one_unit_network", "two_unit_network", "slice_2d", "reference_minimizer",
 ]
 
 Array = np.ndarray
@@ -334,18 +334,58 @@ def quadratic(kappa: float = 10.0, d: int = 2, *, lam_min: float = 1.0, angle: f
     return p
 
 
+def _teacher_data(n: int, teacher, noise: float, rng) -> tuple:
+    """x ~ N(0, 1) and y = Σⱼ tanh(wⱼ x) + noise, for the teacher's weights wⱼ."""
+    rng = np.random.default_rng(0) if rng is None else rng
+    x = rng.standard_normal(n)
+    y = sum(np.tanh(w * x) for w in teacher) + noise * rng.standard_normal(n)
+    return x, y
+
+
+def one_unit_network(n: int = 200, teacher=(2.0, 0.5), noise: float = 0.05,
+                     rng: Optional[np.random.Generator] = None) -> Problem:
+    """The smallest network of all, one tanh unit ŷ(x) = tanh(w x), fit by mean squared error
+    to the data of `two_unit_network` (same ``n``, ``teacher``, ``noise`` and ``rng`` give the
+    same x and y). Its loss over the single weight w is already non-convex: f''(w) < 0 where
+    tanh saturates. ``hess`` is exact (d = 1)."""
+    x, y = _teacher_data(n, teacher, noise, rng)
+
+    def f(t):
+        t = np.asarray(t, dtype=float)
+        return 0.5 * np.mean((np.tanh(t[..., 0:1] * x) - y) ** 2, axis=-1)
+
+    def grad(t):
+        t = np.asarray(t, dtype=float)
+        h = np.tanh(t[..., 0:1] * x)
+        return np.mean((h - y) * (1 - h ** 2) * x, axis=-1)[..., None]
+
+    def hess(t):
+        # d/dw [(h − y)(1 − h²)x] = x²(1 − h²)[(1 − h²) − 2h(h − y)]
+        t = np.asarray(t, dtype=float)
+        h = np.tanh(t[..., 0:1] * x)
+        s = 1 - h ** 2
+        return np.mean(x ** 2 * s * (s - 2 * h * (h - y)), axis=-1)[..., None, None]
+
+    from scipy.optimize import minimize_scalar
+    best = minimize_scalar(lambda w: float(f(np.array([w]))), bounds=(0.0, 5.0),
+                           method="bounded", options={"xatol": 1e-12}).x
+    p = Problem(f, grad, hess, name="one-unit network", x0=[-1.0], minimizer=[best],
+                bounds=((-3.0, 3.0),), dim=1)
+    p.x, p.y = x, y
+    p.axis_labels = ("w",)
+    return p
+
+
 def two_unit_network(n: int = 200, teacher=(2.0, 0.5), noise: float = 0.05,
                      rng: Optional[np.random.Generator] = None) -> Problem:
     """A network with two hidden units, ŷ(x) = tanh(w₁x) + tanh(w₂x), fit by mean squared error.
 
     Swapping the two units gives the same network, so the loss over θ = (w₁, w₂) has (at least)
-    two minima, at the teacher's weights and at their mirror image: a non-convex surface.
+    two minima, at the teacher's weights and at their mirror image: the smallest network with
+    a permutation symmetry (one unit, `one_unit_network`, is non-convex already).
     Data: x ~ N(0, 1), y = teacher network + noise, both drawn from ``rng``.
     """
-    rng = np.random.default_rng(0) if rng is None else rng
-    x = rng.standard_normal(n)
-    w1, w2 = teacher
-    y = np.tanh(w1 * x) + np.tanh(w2 * x) + noise * rng.standard_normal(n)
+    x, y = _teacher_data(n, teacher, noise, rng)
 
     def f(t):
         t = np.asarray(t, dtype=float)
