@@ -68,7 +68,11 @@ def gd_explorer(surfaces, eta: float = 0.5, steps: int = 60, start=(-0.8, -0.6),
         "steps": slider("steps", steps, 5, 300, 5),
         "start_x": slider("start (x, fraction of the window)", start[0], -1.0, 1.0, 0.05),
         "start_y": slider("start (y, fraction of the window)", start[1], -1.0, 1.0, 0.05),
-    }, animated=animated)
+    }, animated=animated, alt=(
+        f"Gradient descent with step size η = {eta:g} for {steps} steps on "
+        + ", ".join(p.name.split(":")[0] for p in surfaces)
+        + ": each surface's contours with the path of the iterates, and a last panel with the "
+          "loss gap L − L* against the step on a log scale."))
 
 
 #: problem name → (factory of κ, default η, default µ, steps, default start or None for x0)
@@ -204,7 +208,10 @@ def momentum_explorer(problem: str = "quadratic", kappa: float = 10.0, eta=None,
         "start_x": slider("start x (fraction of window)", start[0], -1.0, 1.0, 0.02),
         "start_y": slider("start y (fraction of window)", start[1], -1.0, 1.0, 0.02),
     }
-    live = LiveFigure(fig, update, controls, animated=animated)
+    live = LiveFigure(fig, update, controls, animated=animated, alt=(
+        f"Gradient descent, momentum and Nesterov on the {problem} problem: contours with the "
+        "three paths of iterates from the same start, and their losses against the step on a "
+        "log scale."))
 
     def reset_defaults(change):
         # each problem has its own scale of step sizes: jump to its defaults

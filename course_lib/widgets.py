@@ -49,11 +49,15 @@ class LiveFigure:
         with ``animated`` it returns True when the static background must be redrawn.
     controls : name → ipywidget; the names are the keyword arguments of ``update``.
     animated : the artists that change on every update (blitting), or None to redraw all.
+    alt : the figure's alternative text (what it shows at the default values), carried in the
+        image output's metadata as `course_lib.plots.show` does.
     """
 
     def __init__(self, fig, update: Callable[..., Optional[bool]],
-                 controls: Dict[str, W.ValueWidget], animated: Optional[Sequence] = None):
+                 controls: Dict[str, W.ValueWidget], animated: Optional[Sequence] = None,
+                 alt: str = ""):
         self.fig, self._update, self.controls = fig, update, controls
+        self.alt = " ".join(alt.split())
         self.animated = list(animated) if animated is not None else None
         for artist in self.animated or ():
             artist.set_animated(True)
@@ -98,12 +102,15 @@ class LiveFigure:
         changed = self._update(**self.values())
         self.render(redraw_background=bool(changed))
         if self._handle is not None:
-            self._handle.update(Image(self.png()))
+            self._handle.update(Image(self.png()), metadata=self._metadata())
+
+    def _metadata(self) -> dict:
+        return {"image/png": {"alt": self.alt}} if self.alt else {}
 
     def _ipython_display_(self):
         if not self._observing:
             for w in self.controls.values():
                 w.observe(self.update, names="value")
             self._observing = True
-        self._handle = display(Image(self.png()), display_id=True)
+        self._handle = display(Image(self.png()), metadata=self._metadata(), display_id=True)
         display(W.VBox(list(self.controls.values())))

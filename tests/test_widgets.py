@@ -33,7 +33,7 @@ def test_moving_a_slider_updates_the_artists_and_the_displayed_image():
     live, path, calls = _explorer()
     live._ipython_display_()  # registers the observers and the display id, as a notebook does
     updates = []
-    live._handle = type("Handle", (), {"update": lambda self, img: updates.append(img)})()
+    live._handle = type("Handle", (), {"update": lambda self, img, **kw: updates.append(img)})()
     live.controls["steps"].value = 30
     assert calls[-1] == (0.05, 30)
     assert len(path.line.get_xdata()) == 31
