@@ -32,7 +32,9 @@ def test_a_batched_sweep_equals_the_same_runs_done_one_by_one():
     for i, eta in enumerate(etas):
         single = run(SGD(eta=eta), p, starts[i], 50)
         np.testing.assert_array_equal(batched.thetas[:, i], single.thetas)
-        np.testing.assert_array_equal(batched.losses[:, i], single.losses)
+        # The same θ's give the same losses up to the order of a d-term sum, which numpy's
+        # SIMD kernels pick by array shape (seen: 1 ulp apart on some CPUs).
+        np.testing.assert_allclose(batched.losses[:, i], single.losses, rtol=4 * np.finfo(float).eps)
         assert batched.diverged_at[i] == single.diverged_at
 
 
