@@ -212,3 +212,52 @@ def test_numerical_grad_the_fallback_named_in_the_missing_gradient_error_is_accu
     p = P.beale()
     theta = _points(p, 3)
     np.testing.assert_allclose(P.numerical_grad(p.f)(theta), p.grad(theta), rtol=1e-6, atol=1e-6)
+
+
+# ------------------------------------------------------------------ the one-unit network
+# Lecture 01 shows with it that a single tanh unit fit by squared error is non-convex already.
+
+@pytest.mark.parametrize("rng_seed", [None, 1])
+def test_one_unit_network_fits_the_same_data_as_the_two_unit_network(rng_seed):
+    rng = (lambda: None) if rng_seed is None else (lambda: np.random.default_rng(rng_seed))
+    one, two = P.one_unit_network(rng=rng()), P.two_unit_network(rng=rng())
+    np.testing.assert_array_equal(one.x, two.x)
+    np.testing.assert_array_equal(one.y, two.y)
+    # one unit with weight w is the two-unit network with its second unit switched off
+    w = np.linspace(-3, 3, 7)
+    np.testing.assert_allclose(one.f(w[:, None]), two.f(np.c_[w, np.zeros_like(w)]), rtol=1e-14)
+
+
+def test_one_unit_network_is_non_convex_with_negative_curvature_where_the_unit_is_reversed():
+    p = P.one_unit_network(rng=np.random.default_rng(1))
+    w = np.linspace(-4.0, 7.0, 1101)
+    curvature = p.hess(w[:, None])[:, 0, 0]
+    assert curvature.min() < -0.5  # clearly negative, not rounding
+    assert np.all(curvature[w <= -0.5] < 0)  # the unit's sign opposes the targets' there
+    assert p.hess(p.minimizer)[0, 0] > 0
+    np.testing.assert_allclose(p.grad(p.minimizer), 0.0, atol=1e-8)
+    # convexity would put f below its chords; on [-2, 0] it is above
+    f_mid, f_chord = p.f(np.array([-1.0])), (p.f(np.array([-2.0])) + p.f(np.array([0.0]))) / 2
+    assert f_mid > f_chord
+
+
+def test_one_unit_network_gradient_and_hessian_match_finite_differences():
+    p = P.one_unit_network(rng=np.random.default_rng(1))
+    w = np.array([[-2.5], [-0.52], [0.0], [0.7], [3.0]])
+    np.testing.assert_allclose(p.grad(w), _fd_grad(p.f, w), rtol=1e-7, atol=1e-9)
+    h = 1e-6
+    fd_hess = (p.grad(w + h) - p.grad(w - h)) / (2 * h)
+    np.testing.assert_allclose(p.hess(w)[..., 0], fd_hess, rtol=1e-6, atol=1e-8)
+
+
+def test_one_unit_network_broadcasts_over_leading_axes():
+    p = P.one_unit_network()
+    w = RNG.standard_normal((2, 3, 1))
+    assert p.f(w).shape == (2, 3)
+    assert p.grad(w).shape == (2, 3, 1)
+    assert p.hess(w).shape == (2, 3, 1, 1)
+    for i in range(2):
+        for j in range(3):
+            assert p.f(w[i, j]) == pytest.approx(p.f(w)[i, j], rel=1e-14)
+            np.testing.assert_allclose(p.grad(w[i, j]), p.grad(w)[i, j], rtol=1e-14)
+            np.testing.assert_allclose(p.hess(w[i, j]), p.hess(w)[i, j], rtol=1e-14)
