@@ -36,10 +36,21 @@ NBVAL_CELL_TIMEOUT ?= 600
 SUBMISSIONS ?=
 OUT ?= grades.csv
 TIMEOUT ?=
-# make slides: reveal.js and the scripts the slides load, from npm, so a deck works offline.
+# make slides / make book: notebooks are executed once into build/executed/ (they are committed
+# without outputs) and published from there. reveal.js and MathJax come from npm, pinned by
+# course_lib/publish/web/package-lock.json, and are copied next to the decks and into the book,
+# so both work without a network.
+EXECUTED := build/executed
+WEB := build/web
+WEB_STAMP := $(WEB)/node_modules/.installed
 SLIDES_DIR := build/slides
-SLIDE_NOTEBOOKS ?= $(sort $(wildcard notebooks/*.ipynb))
-NPM_PACKAGES := reveal.js@5.2.1 requirejs@2.3.8 jquery@3.7.1 mathjax@2.7.9
+BOOK_DIR := build/book
+SLIDE_NOTEBOOKS ?= $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
+DECKS := $(patsubst notebooks/%.ipynb,$(SLIDES_DIR)/%.slides.html,$(SLIDE_NOTEBOOKS))
+BOOK_NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb solutions/[0-9][0-9]_*.ipynb))
+# A notebook's outputs depend on the course's code; how they are published does not.
+COURSE_CODE := $(shell find course_lib -name '*.py' -not -path 'course_lib/publish/*')
+PUBLISH_CODE := $(shell find course_lib/publish -type f -not -name '*.pyc')
 
 # Jupyter refuses to start as root (CI, containers) without being told it is on purpose.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
@@ -49,7 +60,7 @@ export JUPYTER_PLATFORM_DIRS := 1
 # debugpy (inside ipykernel) warns about frozen modules on every kernel start.
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help env lab test bench exercises grade slides hooks lock clean distclean
+.PHONY: help env lab test bench exercises grade slides book readme hooks lock clean distclean
 
 help:
 	@echo "make lab        set up .venv and start JupyterLab (ARGS=\"--no-browser --port 8899\")"
@@ -58,6 +69,8 @@ help:
 	@echo "make exercises  regenerate exercises/ from solutions/"
 	@echo "make grade      SUBMISSIONS=\"a.ipynb b.ipynb\" OUT=grades.csv [TIMEOUT=seconds]"
 	@echo "make slides     notebooks/*.ipynb -> reveal.js slides in $(SLIDES_DIR)/ (offline)"
+	@echo "make book       the executed course as a static site in $(BOOK_DIR)/html/ (offline)"
+	@echo "make readme     regenerate README.md's course map from course_lib/publish/course_map.py"
 	@echo "make hooks      git filter that strips notebook outputs on commit (nbstripout)"
 	@echo "make lock       regenerate $(LOCK) from a fresh venv"
 	@echo "make clean      remove build products; make distclean also removes .venv"
@@ -113,22 +126,38 @@ grade: $(STAMP)
 	$(PY) -m course_lib.grade $(SUBMISSIONS) --out $(OUT) $(if $(TIMEOUT),--timeout $(TIMEOUT)) \
 	  $(ARGS)
 
-$(SLIDES_DIR)/node_modules/.installed: Makefile
-	mkdir -p $(SLIDES_DIR)
-	npm install --prefix $(SLIDES_DIR) --no-audit --no-fund --loglevel=error $(NPM_PACKAGES)
+# ---------------------------------------------------------------- publishing
+$(WEB_STAMP): course_lib/publish/web/package.json course_lib/publish/web/package-lock.json
+	@command -v npm >/dev/null || { echo "make: npm not found. The slides and the book bundle" \
+	  "reveal.js and MathJax from npm (once): install Node.js and npm." >&2; exit 1; }
+	mkdir -p $(WEB)
+	cp $^ $(WEB)/
+	cd $(WEB) && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-# Executed first (notebooks are committed without outputs), with the inline backend so the
-# figures end up on the slides. Open build/slides/NN_*.slides.html in a browser.
-slides: $(STAMP) $(SLIDES_DIR)/node_modules/.installed
-	@[ -n "$(SLIDE_NOTEBOOKS)" ] || { echo "make slides: no notebooks in notebooks/" >&2; exit 1; }
-	$(BIN)/jupyter nbconvert --to slides --execute --output-dir $(SLIDES_DIR) \
-	  --ExecutePreprocessor.timeout=600 \
-	  --SlidesExporter.reveal_url_prefix=node_modules/reveal.js \
-	  --SlidesExporter.require_js_url=node_modules/requirejs/require.js \
-	  --SlidesExporter.jquery_url=node_modules/jquery/dist/jquery.min.js \
-	  --SlidesExporter.mathjax_url='node_modules/mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe' \
-	  $(ARGS) $(SLIDE_NOTEBOOKS)
+# Inline figures (the kernel's default backend), widget state saved with the notebook. Kept
+# between runs (make would delete them as intermediate files of the decks).
+.PRECIOUS: $(EXECUTED)/%.ipynb
+$(EXECUTED)/%.ipynb: %.ipynb $(COURSE_CODE) $(STAMP)
+	$(PY) -m course_lib.publish execute $< $@
+
+$(SLIDES_DIR)/%.slides.html: $(EXECUTED)/notebooks/%.ipynb $(PUBLISH_CODE) $(WEB_STAMP)
+	$(PY) -m course_lib.publish slides $< --out $(SLIDES_DIR) --node-modules $(WEB)/node_modules
+
+# Open build/slides/NN_*.slides.html in a browser (no network needed), or serve the folder.
+slides: $(STAMP) $(DECKS)
+	@[ -n "$(DECKS)" ] || { echo "make slides: no notebooks in notebooks/" >&2; exit 1; }
+
+$(BOOK_DIR)/html/index.html: $(BOOK_NOTEBOOKS:%=$(EXECUTED)/%) $(wildcard exercises/*.ipynb) \
+  $(PUBLISH_CODE) $(WEB_STAMP)
+	$(PY) -m course_lib.publish book --executed $(EXECUTED) --out $(BOOK_DIR) \
+	  --node-modules $(WEB)/node_modules
+
+# Open build/book/html/index.html, or: python -m http.server --directory build/book/html
+book: $(STAMP) $(BOOK_DIR)/html/index.html
+
+readme: $(STAMP)
+	$(PY) -m course_lib.publish readme
 
 # ---------------------------------------------------------------- maintenance
 hooks: $(STAMP)
@@ -143,8 +172,7 @@ lock:
 	{ echo "# Exact versions of everything CI installs (Python 3.11, Linux x86_64), used as -c"; \
 	  echo "# constraints by make lab / make test. Regenerate with make lock after changing"; \
 	  echo "# pyproject.toml's ranges."; \
-	  build/lock-venv/bin/python -m pip freeze --all --exclude-editable \
-	    | grep -v -E '^(setuptools|wheel)=='; } > $(LOCK)
+	  build/lock-venv/bin/python -m pip freeze --all --exclude-editable; } > $(LOCK)
 	rm -rf build/lock-venv
 	@echo "wrote $(LOCK); the next make lab / make test reinstalls from it"
 
