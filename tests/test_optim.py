@@ -168,3 +168,139 @@ def test_a_gradient_computed_alongside_the_loss_is_counted_once_and_gives_the_sa
     a, b = run(SGD(0.04), p, p.x0, 30), run(SGD(0.04), plain, p.x0, 30)
     np.testing.assert_allclose(a.thetas, b.thetas, rtol=1e-13)
     assert a.n_grad == b.n_grad == 30
+
+
+# -------------------------------------------------------------------------------------------
+# Mini-batches per run, recording every k steps, and delayed (stale) gradients.
+
+def _counting_data(n=12):
+    """ℓ(θ; x) = θ·x on the examples x = 0 … n−1: an SGD(eta=1) step subtracts the mean of its
+    mini-batch, so θ tells which examples a run has seen."""
+    from course_lib.problems import EmpiricalRisk
+    return EmpiricalRisk(lambda t, x: t[..., 0] * x, lambda t, x: np.broadcast_to(
+        x, np.broadcast_shapes(t[..., 0].shape, np.shape(x)))[..., None], np.arange(float(n)),
+        name="counting", dim=1, x0=[0.0])
+
+
+def test_per_run_sampling_gives_each_run_its_own_minibatches_and_shared_sampling_does_not():
+    p = _counting_data()
+    start = np.zeros((6, 1))
+    shared = run(SGD(1.0), p, start, 5, batch_size=2, rng=0)
+    own = run(SGD(1.0), p, start, 5, batch_size=2, rng=0, sampling="per_run")
+    assert np.all(shared.thetas == shared.thetas[:, :1])
+    assert len(np.unique(own.thetas[1, :, 0])) > 1
+
+
+def test_every_run_sees_each_example_once_per_epoch_with_per_run_sampling():
+    p = _counting_data(12)
+    own = run(SGD(1.0), p, np.zeros((20, 1)), 12, batch_size=3, rng=1, sampling="per_run")
+    # after each epoch (4 batches of 3) every run has subtracted Σx/3 = 22, whatever the order
+    np.testing.assert_allclose(own.thetas[[4, 8, 12], :, 0],
+                               [[-22.0], [-44.0], [-66.0]] * np.ones(20))
+    assert len(np.unique(np.round(own.thetas[2, :, 0], 9))) > 1  # mid-epoch: runs differ
+    assert own.n_examples == 12 * 3
+
+
+def test_a_run_of_a_per_run_batch_repeats_alone_with_its_own_seed():
+    p = _digits_problem()
+    seeds = [11, 12, 13]
+    etas = np.array([0.2, 0.5, 1.0])
+    batched = run(SGD(eta=etas[:, None]), p, np.zeros((3, p.dim)), 30, batch_size=8, rng=seeds,
+                  sampling="per_run")
+    for i in range(3):
+        alone = run(SGD(eta=etas[i:i + 1, None]), p, np.zeros((1, p.dim)), 30, batch_size=8,
+                    rng=[seeds[i]], sampling="per_run")
+        np.testing.assert_allclose(batched.losses[:, i], alone.losses[:, 0], rtol=1e-12)
+    # one run with its own stream sees what shared sampling from that stream shows it
+    shared = run(SGD(0.5), p, None, 30, batch_size=8, rng=12)
+    np.testing.assert_allclose(batched.losses[:, 1], shared.losses, rtol=1e-12)
+
+
+def test_native_per_run_batches_equal_the_run_by_run_fallback():
+    p = _counting_data(10)
+
+    class OneIndexSetOnly(type(p)):
+        per_run_batches = False
+
+    q = OneIndexSetOnly(p._parts[0], p._parts[1], p.data, name="fallback", dim=1, x0=[0.0])
+    start = np.zeros((2, 3, 1))
+    a = run(SGD(0.3), p, start, 9, batch_size=4, rng=5, sampling="per_run")
+    b = run(SGD(0.3), q, start, 9, batch_size=4, rng=5, sampling="per_run")
+    np.testing.assert_allclose(a.thetas, b.thetas, rtol=1e-14)
+    assert a.n_examples == b.n_examples == 3 * 10  # three epochs of batches 4, 4, 2
+
+
+def test_record_every_keeps_exactly_the_recorded_steps_of_the_full_run():
+    p = quadratic(10.0)
+    full = run(SGD(0.05), p, p.x0, 23)
+    sparse = run(SGD(0.05), p, p.x0, 23, record_every=5)
+    np.testing.assert_array_equal(sparse.recorded_at, [0, 5, 10, 15, 20, 23])
+    np.testing.assert_array_equal(sparse.losses, full.losses[sparse.recorded_at])
+    np.testing.assert_array_equal(sparse.thetas, full.thetas[sparse.recorded_at])
+    np.testing.assert_array_equal(sparse.theta, full.theta)
+    assert sparse.steps == full.steps == 23 and sparse.n_grad == 23
+
+
+def test_record_every_reports_a_divergence_at_the_next_recorded_step():
+    p = quadratic(100.0)
+    every = run(SGD(0.05), p, p.x0, 400)
+    sparse = run(SGD(0.05), p, p.x0, 400, record_every=10)
+    k = int(every.diverged_at)
+    assert int(sparse.diverged_at) == 10 * -(-k // 10)
+    assert np.isnan(sparse.loss)
+
+
+def test_delayed_sgd_follows_the_stale_gradient_recurrence():
+    from course_lib.optim import Delayed
+    p = quadratic(4.0)
+    eta, tau, steps = 0.05, 3, 40
+    tr = run(Delayed(SGD(eta), tau), p, p.x0, steps)
+    thetas = [p.x0]
+    for t in range(steps):
+        thetas.append(thetas[-1] - eta * p.grad(thetas[max(t - tau, 0)]))
+    np.testing.assert_allclose(tr.thetas, np.array(thetas), rtol=1e-12, atol=1e-15)
+
+
+def test_delay_zero_is_the_wrapped_optimizer_and_array_delays_equal_separate_runs():
+    from course_lib.optim import Delayed, Momentum, Nesterov
+    p = quadratic(20.0)
+    for opt in (SGD(0.03), Momentum(0.02, 0.8), Nesterov(0.02, 0.8)):
+        np.testing.assert_array_equal(run(Delayed(opt, 0), p, p.x0, 30).thetas,
+                                      run(opt, p, p.x0, 30).thetas)
+    taus = np.array([0, 1, 2, 5])
+    batched = run(Delayed(Momentum(0.01, 0.5), tau=taus[:, None]), p,
+                  np.broadcast_to(p.x0, (4, 2)), 60)
+    for i, tau in enumerate(taus):
+        alone = run(Delayed(Momentum(0.01, 0.5), int(tau)), p, p.x0, 60)
+        np.testing.assert_allclose(batched.thetas[:, i], alone.thetas, rtol=1e-12, atol=1e-15)
+
+
+def test_a_delayed_step_does_not_mutate_its_inputs():
+    from course_lib.optim import Delayed
+    p = quadratic(5.0)
+    opt = Delayed(SGD(0.1), 2)
+    theta = p.x0.copy()
+    state = opt.init(theta)
+    history = state.history.copy()
+    opt.step(theta, state, p)
+    np.testing.assert_array_equal(theta, p.x0)
+    np.testing.assert_array_equal(state.history, history)
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda: run(SGD(0.1), _digits_problem(), None, 5, batch_size=4, rng=1, sampling="mine"),
+     ValueError, "per_run"),
+    (lambda: run(SGD(0.1), quadratic(), None, 5, sampling="per_run"), ValueError, "batch_size"),
+    (lambda: run(SGD(0.1), _digits_problem(), np.zeros((3, 65)), 5, batch_size=4, rng=[1, 2],
+                 sampling="per_run"), ValueError, "one seed per run"),
+    (lambda: run(SGD(0.1), quadratic(), None, 5, record_every=0), ValueError, "positive integer"),
+    (lambda: __import__("course_lib.optim", fromlist=["Delayed"]).Delayed(SGD(0.1), 1.5),
+     ValueError, "whole number"),
+    (lambda: __import__("course_lib.optim", fromlist=["Delayed"]).Delayed(SGD(0.1), -1),
+     ValueError, "tau must be ≥ 0"),
+    (lambda: __import__("course_lib.optim", fromlist=["Delayed"]).Delayed("sgd", 1),
+     TypeError, "not an optimizer"),
+])
+def test_bad_sampling_recording_and_delay_arguments_say_what_to_pass(call, error, match):
+    with pytest.raises(error, match=match):
+        call()

@@ -1,6 +1,9 @@
 """Optimizers of the lecture, one pure ``init``/``step`` pair each, and `run()` to drive them."""
+from .asynchronous import Delayed, DelayedState
 from .base import Optimizer, check_theta
 from .gradient_descent import SGD, Momentum, MomentumState, Nesterov, SGDState
-from .run import CountingProblem, Trace, run
+from .run import CountingProblem, RunwiseBatch, Trace, per_run_rngs, run
 
-__all__ = ["Optimizer", "check_theta", "SGD", "SGDState", "Momentum", "Nesterov", "MomentumState", "run", "Trace", "CountingProblem"]
+__all__ = ["Optimizer", "check_theta", "SGD", "SGDState", "Momentum", "Nesterov", "MomentumState",
+           "Delayed", "DelayedState", "run", "Trace", "CountingProblem", "RunwiseBatch",
+           "per_run_rngs"]

@@ -9,7 +9,7 @@ import numpy as np
 from ..layout import coordinate_major
 from .base import check_theta
 
-__all__ = ["run", "Trace", "CountingProblem"]
+__all__ = ["run", "Trace", "CountingProblem", "per_run_rngs", "RunwiseBatch"]
 
 
 class CountingProblem:
@@ -71,10 +71,12 @@ class Trace:
 
     thetas : (steps+1, *B, d), θ₀ … θ_T (None with keep_thetas=False); nan after a divergence.
     losses : (steps+1, *B), the full objective f(θ_t) (not the mini-batch loss); nan after.
+        With ``run(..., record_every=k)`` both hold only the steps listed in ``recorded_at``.
     theta : (*B, d), the last iterate.
     n_grad, n_f, n_hvp, n_hess : evaluations the optimizer asked for, per run.
     n_examples : training examples whose gradient was computed (data problems), else None.
     diverged_at : (*B) int array, the step at which each run diverged, −1 where it did not.
+    recorded_at : the step of each entry of ``losses`` / ``thetas`` (0, k, 2k, …, steps).
     """
     thetas: Optional[np.ndarray]
     losses: np.ndarray
@@ -87,6 +89,7 @@ class Trace:
     diverged_at: np.ndarray
     optimizer: str = ""
     problem: str = ""
+    recorded_at: Optional[np.ndarray] = None
 
     @property
     def diverged(self) -> np.ndarray:
@@ -99,7 +102,8 @@ class Trace:
 
     @property
     def steps(self) -> int:
-        return self.losses.shape[0] - 1
+        return int(self.recorded_at[-1]) if self.recorded_at is not None \
+            else self.losses.shape[0] - 1
 
     def __repr__(self):
         n = self.diverged_at.size
@@ -128,9 +132,92 @@ def _batches(n, batch_size, steps, rng, drop_last=False):
     return out[:steps]
 
 
+def per_run_rngs(rng, batch_shape) -> list:
+    """One independent random stream per run, for a batch of runs of shape ``batch_shape``.
+
+    ``rng`` is an integer seed, a SeedSequence or a Generator: the streams are its spawned
+    children (numpy's way to make independent streams), in C order over the runs. Or ``rng`` is
+    a sequence with one seed or Generator per run: then run i draws from ``rng[i]`` alone, so
+    a single run given ``[rng[i]]`` repeats run i of the batch exactly (how a repetition of a
+    batched experiment is reproduced on its own).
+    """
+    n_runs = int(np.prod(batch_shape, dtype=int))
+    if isinstance(rng, (list, tuple)):
+        if len(rng) != n_runs:
+            raise ValueError(f"rng is a sequence of {len(rng)} seeds, but there are {n_runs} runs "
+                             f"(batch shape {tuple(batch_shape)}): give one seed per run, or one "
+                             "integer seed for all.")
+        return [np.random.default_rng(r) for r in rng]
+    return np.random.default_rng(rng).spawn(n_runs)
+
+
+class _PerRunSampler:
+    """Mini-batch indices of shape (*B, b) per step: every run shuffles its own epochs.
+
+    Run r's batches are cut from permutations drawn from its own stream exactly as
+    `_batches` cuts them from a shared one, so one run with stream g sees what
+    ``sampling="shared"`` with rng g would show it.
+    """
+
+    def __init__(self, n, batch_size, streams, batch_shape, drop_last):
+        self.n, self.b, self.streams, self.shape = n, batch_size, streams, tuple(batch_shape)
+        end = n - n % batch_size if drop_last else n
+        self.starts = list(range(0, end, batch_size))
+        self.epoch, self.perms = -1, None
+
+    def __call__(self, t):
+        """The indices for step t (0-based), shape (*B, b) (the last batch of an epoch may be
+        smaller, as with shared sampling)."""
+        epoch, j = divmod(t, len(self.starts))
+        if epoch != self.epoch:
+            self.epoch = epoch
+            self.perms = np.stack([g.permutation(self.n) for g in self.streams])
+        s = self.starts[j]
+        cut = self.perms[:, s:s + self.b]
+        return cut.reshape(self.shape + (cut.shape[-1],))
+
+
+class RunwiseBatch:
+    """Run r of a batch evaluated on its own mini-batch ``problem.batch(idx[r])``, one run at
+    a time: how `run(..., sampling="per_run")` serves a data problem whose ``batch`` takes a
+    single index vector. A problem can do the whole batch at once instead: it then sets
+    ``per_run_batches = True`` and accepts ``batch(idx)`` with idx of shape (*B, b).
+    """
+
+    def __init__(self, problem, idx):
+        idx = np.asarray(idx)
+        self.shape = idx.shape[:-1]
+        self.parts = [problem.batch(i) for i in idx.reshape(-1, idx.shape[-1])]
+        self.n_examples = idx.shape[-1]
+        self.name, self.dim = problem.name, getattr(problem, "dim", None)
+
+    def _each(self, method, theta, *more):
+        theta = np.asarray(theta, dtype=float)
+        if theta.shape[:-1] != self.shape:
+            raise ValueError(f"this mini-batch has one index set per run, for runs of shape "
+                             f"{self.shape}; got θ of shape {theta.shape}.")
+        flat = theta.reshape(-1, theta.shape[-1])
+        flat_more = [np.broadcast_to(m, theta.shape).reshape(flat.shape) for m in more]
+        outs = [getattr(p, method)(flat[r], *(m[r] for m in flat_more))
+                for r, p in enumerate(self.parts)]
+        return np.stack(outs).reshape(self.shape + np.shape(outs[0]))
+
+    def f(self, theta):
+        return self._each("f", theta)
+
+    def grad(self, theta):
+        return self._each("grad", theta)
+
+    def hvp(self, theta, v):
+        return self._each("hvp", theta, v)
+
+    def value_and_grad(self, theta):
+        return self.f(theta), self.grad(theta)
+
+
 def run(opt, problem, theta0=None, steps: int = 100, *, batch_size: Optional[int] = None,
-        rng=None, drop_last: bool = False, keep_thetas: bool = True, divergence: float = 1e8,
-        progress: bool = False) -> Trace:
+        rng=None, sampling: str = "shared", drop_last: bool = False, keep_thetas: bool = True,
+        record_every: int = 1, divergence: float = 1e8, progress: bool = False) -> Trace:
     """Take ``steps`` steps of ``opt`` on ``problem`` from ``theta0`` (default: problem.x0).
 
     θ₀ may carry leading batch axes, (B, d) or (B1, B2, d): every run is stepped at once.
@@ -139,9 +226,17 @@ def run(opt, problem, theta0=None, steps: int = 100, *, batch_size: Optional[int
     When the batch size does not divide N, each epoch ends with a smaller batch, whose noisier
     gradient shows as a spike at every epoch; ``drop_last=True`` leaves those examples out of
     that epoch (as torch's DataLoader(drop_last=True) does).
+    ``sampling="shared"`` (default) gives every run of a batch the same mini-batches, so runs
+    differ only by their hyperparameters or starts; ``sampling="per_run"`` gives each run its
+    own shuffled epochs, drawn from its own stream (`per_run_rngs`: ``rng`` is one seed, or a
+    sequence of one seed per run): B runs are then B independent repetitions, as a study over
+    seeds needs.
+    ``record_every=k`` records the full loss (and θ) only at steps 0, k, 2k, …, and the last
+    step: the full loss costs N examples per run, far more than a mini-batch step.
     A run has diverged when its loss stops being finite or |f(θ)| exceeds
-    ``divergence`` × (1 + |f(θ₀)|); it is stopped there (its later entries are nan), and the
-    whole loop stops once every run has diverged. No overflow warnings reach the user.
+    ``divergence`` × (1 + |f(θ₀)|) at a recorded step; it is stopped there (its later entries
+    are nan), and the whole loop stops once every run has diverged. No overflow warnings reach
+    the user.
     """
     if theta0 is None:
         if problem.x0 is None:
@@ -150,13 +245,20 @@ def run(opt, problem, theta0=None, steps: int = 100, *, batch_size: Optional[int
     theta = check_theta(theta0, getattr(problem, "dim", None), what="theta0")
     if not isinstance(steps, (int, np.integer)) or steps < 0:
         raise ValueError(f"run(steps={steps!r}): steps must be a non-negative integer.")
+    if not isinstance(record_every, (int, np.integer)) or record_every < 1:
+        raise ValueError(f"run(record_every={record_every!r}): record every k steps, k a "
+                         "positive integer (1 records every step).")
     if not (divergence > 0):
         raise ValueError(f"run(divergence={divergence}): must be a positive factor.")
     if not (hasattr(opt, "init") and hasattr(opt, "step")):
         raise TypeError(f"run: {opt!r} is not an optimizer (it needs init(θ) and step(θ, state, "
                         "problem)); e.g. run(SGD(eta=0.1), problem, theta0, 100).")
+    if sampling not in ("shared", "per_run"):
+        raise ValueError(f"run(sampling={sampling!r}): use 'shared' (every run sees the same "
+                         "mini-batches) or 'per_run' (each run draws its own).")
 
-    batches = None
+    batch_shape = theta.shape[:-1]
+    next_batch = None
     if batch_size is not None:
         n = getattr(problem, "n_examples", None)
         if n is None or not hasattr(problem, "batch"):
@@ -170,22 +272,37 @@ def run(opt, problem, theta0=None, steps: int = 100, *, batch_size: Optional[int
             raise ValueError("run(batch_size=...) draws mini-batches at random: pass "
                              "rng=np.random.default_rng(seed) (or an integer seed) so the run "
                              "can be repeated.")
-        rng = np.random.default_rng(rng)
-        batches = _batches(n, batch_size, steps, rng, drop_last)
+        if sampling == "shared":
+            batches = _batches(n, batch_size, steps, np.random.default_rng(rng), drop_last)
+
+            def next_batch(t):
+                return problem.batch(batches[t])
+        else:
+            sampler = _PerRunSampler(n, batch_size, per_run_rngs(rng, batch_shape),
+                                     batch_shape, drop_last)
+            native = getattr(problem, "per_run_batches", False)
+
+            def next_batch(t):
+                idx = sampler(t)
+                return problem.batch(idx) if native else RunwiseBatch(problem, idx)
+    elif sampling == "per_run":
+        raise ValueError("run(sampling='per_run') draws a mini-batch per run: pass batch_size=b "
+                         "as well.")
 
     theta = coordinate_major(theta)
     counted = CountingProblem(problem)
     state = opt.init(theta)
-    batch_shape = theta.shape[:-1]
-    losses = np.empty((steps + 1,) + batch_shape)
+    recorded_at = np.unique(np.r_[np.arange(0, steps + 1, record_every), steps])
+    losses = np.empty((len(recorded_at),) + batch_shape)
     thetas = None
     if keep_thetas:  # coordinate-major too, so storing θ_t is a contiguous copy
-        thetas = np.moveaxis(np.empty((theta.shape[-1], steps + 1) + batch_shape), 0, -1)
+        thetas = np.moveaxis(np.empty((theta.shape[-1], len(recorded_at)) + batch_shape), 0, -1)
     diverged_at = np.full(batch_shape, -1, dtype=int)
 
     # With full-batch gradients, a problem that computes f and ∇f together (sharing Aθ or Xθ)
     # gives the loss recorded at θ_t and the gradient the next step needs in one pass.
-    fused = batches is None and getattr(problem, "fuses_value_and_grad", False)
+    fused = next_batch is None and record_every == 1 \
+        and getattr(problem, "fuses_value_and_grad", False)
 
     def loss_at(theta):
         if not fused:
@@ -202,15 +319,18 @@ def run(opt, problem, theta0=None, steps: int = 100, *, batch_size: Optional[int
             thetas[0] = theta
         alive = np.ones(batch_shape, dtype=bool)
         n_alive = alive.size
-        t = 0
+        row = 0
         it = range(1, steps + 1)
         if progress:
             from tqdm.auto import tqdm
             it = tqdm(it, desc=f"{type(opt).__name__} on {problem.name}")
         for t in it:
-            if batches is not None:
-                counted.use(problem.batch(batches[t - 1]))
+            if next_batch is not None:
+                counted.use(next_batch(t - 1))
             theta, state = opt.step(theta, state, counted)
+            if t != recorded_at[row + 1]:
+                continue
+            row += 1
             loss = loss_at(theta)
             ok = np.abs(loss) <= limit  # False for nan and ±inf too
             # Runs that diverged earlier are nan and stay nan, so only a drop in the count of
@@ -229,15 +349,16 @@ def run(opt, problem, theta0=None, steps: int = 100, *, batch_size: Optional[int
                 blanked[rows] = np.nan
                 counted.reoffer(theta, blanked, rows)
                 theta = blanked
-            losses[t] = loss
+            losses[row] = loss
             if keep_thetas:
-                thetas[t] = theta
+                thetas[row] = theta
             if n_alive == 0:
                 break
-        losses[t + 1:] = np.nan  # steps not taken once every run had diverged
+        losses[row + 1:] = np.nan  # steps not taken once every run had diverged
         if keep_thetas:
-            thetas[t + 1:] = np.nan
+            thetas[row + 1:] = np.nan
     return Trace(thetas=thetas, losses=losses, theta=theta, n_grad=counted.n_grad,
                  n_f=counted.n_f, n_hvp=counted.n_hvp, n_hess=counted.n_hess,
                  n_examples=counted.n_examples if hasattr(problem, "n_examples") else None,
-                 diverged_at=diverged_at, optimizer=repr(opt), problem=problem.name)
+                 diverged_at=diverged_at, optimizer=repr(opt), problem=problem.name,
+                 recorded_at=recorded_at)
