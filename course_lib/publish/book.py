@@ -52,6 +52,9 @@ def toc(sections: list[Section], root: Path = ROOT) -> dict:
     parts = []
     for folder, caption, _ in PARTS:
         chapters = [{"file": f"{folder}/{s.stem}"} for s in sections if s.exists(folder, root)]
+        if folder == "solutions":  # their notebooks carry the exercises' titles
+            for chapter, s in zip(chapters, [s for s in sections if s.exists(folder, root)]):
+                chapter["title"] = f"Solutions {s.heading}"
         if chapters:
             if folder == "solutions":
                 chapters.insert(0, {"file": "solutions/index"})
@@ -81,6 +84,14 @@ def config() -> dict:
             # the widget outputs are replaced by captions; never load the widget renderer
             "nb_ipywidgets_js": {},
             "html_show_sourcelink": False,
+            # the result snippets are fetched from the pages, which file:// refuses (CORS)
+            "html_show_search_summary": False,
+            # without it the theme's script logs an error ("invalid theme mode") on every page
+            # a browser opens with no stored choice
+            "html_context": {"default_mode": "light"},
+            "html_theme_options": {"use_download_button": False,
+                                   "use_fullscreen_button": False,
+                                   "use_repository_button": False},
             "suppress_warnings": ["mystnb.unknown_mime_type"],
         }},
     }

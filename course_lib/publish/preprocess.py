@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import html
 
+from nbformat.v4 import new_output
+
 __all__ = ["WIDGET_VIEW", "WIDGET_STATE", "CAPTION_CLASS", "static_widgets",
            "flatten_subslides", "widget_controls"]
 
@@ -77,9 +79,9 @@ def static_widgets(nb) -> int:
                 outputs.append(out)
                 continue
             text = _caption(widget_controls(state, data[WIDGET_VIEW].get("model_id", "")))
-            outputs.append({"output_type": "display_data", "metadata": {}, "data": {
+            outputs.append(new_output("display_data", data={
                 "text/html": f'<p class="{CAPTION_CLASS}">{html.escape(text)}</p>',
-                "text/plain": text}})
+                "text/plain": text}))
             replaced += 1
         cell.outputs = outputs
     nb.metadata.pop("widgets", None)
