@@ -57,7 +57,6 @@ __all__ = ["Row", "CellResult", "CSV_COLUMNS", "grade_submission", "run_notebook
            "write_csv", "main"]
 
 CSV_COLUMNS = ("submission", "question", "points", "max_points", "message")
-MAX_MESSAGE = 300
 #: Output kept per cell; a test that prints in a loop must not fill the grader's memory.
 MAX_OUTPUT_CHARS = 1_000_000
 #: Time granted to a kernel to answer after a timed-out cell was interrupted.
@@ -255,10 +254,10 @@ class _GradingClient(NotebookClient):
         return super().output(outs, msg, display_id, cell_index)
 
 
-def _one_line(text: str, limit: int = MAX_MESSAGE) -> str:
+def _one_line(text: str) -> str:
+    """The whole message on one line (a CSV cell): what differs, expected vs got, the hint."""
     text = re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", str(text))  # ANSI colours of tracebacks
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[:limit - 1] + "…"
+    return " ".join(text.split())
 
 
 def _error_message(ename: str, evalue: str) -> str:

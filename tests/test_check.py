@@ -1,4 +1,7 @@
 """course_lib.check: feedback says what is wrong, with numbers and a hint."""
+import ast
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -6,13 +9,13 @@ from course_lib import check
 
 
 def test_a_correct_answer_prints_a_tick(capsys):
-    check.array("gradient", [1.0, 2.0], np.array([1.0, 2.0]))
+    check.array("gradient", np.array([1.0, 2.0]), np.array([1.0, 2.0]))
     assert capsys.readouterr().out.startswith("✓ gradient")
 
 
 def test_a_wrong_shape_is_reported_before_values():
     with pytest.raises(check.AnswerError, match=r"shape \(3,\), expected \(2,\)"):
-        check.array("g", [1.0, 2.0, 3.0], [1.0, 2.0])
+        check.array("g", np.array([1.0, 2.0, 3.0]), [1.0, 2.0])
 
 
 def test_a_transposed_answer_is_named():
@@ -22,7 +25,7 @@ def test_a_transposed_answer_is_named():
 
 def test_a_wrong_value_reports_expected_got_and_relative_error_and_hint():
     with pytest.raises(check.AnswerError) as e:
-        check.array("risk", [1.0, 2.5], [1.0, 2.0], hint="average, do not sum")
+        check.array("risk", np.array([1.0, 2.5]), [1.0, 2.0], hint="average, do not sum")
     msg = str(e.value)
     assert "index (1,)" in msg and "expected 2" in msg and "got 2.5" in msg
     assert "relative error 2.00e-01" in msg and "Hint: average, do not sum" in msg
@@ -30,7 +33,7 @@ def test_a_wrong_value_reports_expected_got_and_relative_error_and_hint():
 
 def test_a_flipped_sign_is_pointed_out():
     with pytest.raises(check.AnswerError, match="sign is flipped"):
-        check.array("step", [-1.0, 2.0], [1.0, 2.0])
+        check.array("step", np.array([-1.0, 2.0]), [1.0, 2.0])
 
 
 def test_none_means_a_missing_return():
@@ -140,7 +143,8 @@ def test_a_reference_that_writes_into_its_inputs_does_not_affect_the_student():
 
     cases = _momentum_cases()
     kept = [np.copy(a) for a in cases[0][:2]]
-    check.function("momentum_step", _momentum_reference, reference_in_place, cases, quiet=True)
+    check.function("momentum_step", _momentum_reference, reference_in_place, cases,
+                   outputs=("new θ", "new m"), quiet=True)
     for a, b in zip(cases[0][:2], kept):
         np.testing.assert_array_equal(a, b)
 
@@ -173,7 +177,7 @@ def test_outputs_name_each_result_in_the_order_given_with_their_own_hints():
 
 def test_outputs_report_a_missing_result():
     with pytest.raises(check.AnswerError, match=r"expected a tuple of 2 results \(new θ, new m\)"
-                                                r", got a ndarray"):
+                                                r", got a numpy array of shape \(2,\)"):
         check.function("momentum_step", lambda t, m, eta, mu: t, _momentum_reference,
                        _momentum_cases(), outputs=("new θ", "new m"))
 
@@ -211,3 +215,161 @@ def test_results_returned_in_the_wrong_order_are_named_as_such():
     with pytest.raises(check.AnswerError, match=r"wrong order: return them as \(new θ, new m\)"):
         check.function("step", swapped, right, [case], outputs=("new θ", "new m"))
     check.function("step", right, right, [case], outputs=("new θ", "new m"))
+
+
+# ------------------------------------------------------------------ one rule for types
+
+def test_a_list_where_an_array_is_asked_is_refused_saying_so():
+    iterates = [np.zeros(2), np.ones(2), 2 * np.ones(2)]
+    with pytest.raises(check.AnswerError, match=r"expected a numpy array of shape \(3, 2\), got a "
+                                                r"list of 3 arrays.*np.array"):
+        check.trajectory("GD", iterates, np.array(iterates))
+    with pytest.raises(check.AnswerError, match=r"got a tuple of 2 numbers"):
+        check.array("g", (1.0, 2.0), np.array([1.0, 2.0]))
+
+
+@pytest.mark.parametrize("number", [0.5, np.float64(0.5), np.float32(0.5), np.array(0.5)])
+def test_any_number_is_accepted_where_a_number_is_asked(number, capsys):
+    check.scalar("step", number, 0.5)
+    assert capsys.readouterr().out == "✓ step is correct.\n"
+    check.scalar("count", 3, 3.0, quiet=True)
+
+
+@pytest.mark.parametrize("got, complaint", [
+    ([0.5], r"got a list of 1 numbers: return the number itself"),
+    (np.array([0.5]), r"array of shape \(1,\): take the number out of it, e.g. `x\[0\]`"),
+    (np.array([0.5, 1.0]), r"array of shape \(2,\)\.$"),
+    ("0.5", r"expected a number, got a str"),
+])
+def test_anything_else_where_a_number_is_asked_is_refused_saying_what_it_is(got, complaint):
+    with pytest.raises(check.AnswerError, match=complaint):
+        check.scalar("step", got, 0.5)
+
+
+def test_complex_results_are_named_as_such():
+    with pytest.raises(check.AnswerError, match="complex numbers.*eigvalsh"):
+        check.array("eigenvalues", np.array([1 + 1j, 2 - 1j]), [1.0, 2.0])
+    check.array("eigenvalues", np.array([1 + 0j, 2 + 0j]), [1.0, 2.0], quiet=True)
+
+
+# ------------------------------------------------------------------ telling factors and mistakes
+
+def test_a_sum_where_a_mean_was_asked_is_told_by_its_factor():
+    expected = np.array([0.1, -0.3, 0.0, 2.0])
+    with pytest.raises(check.AnswerError, match="every entry is 267 times the expected value: a "
+                                                "sum of 267 terms where their mean was asked"):
+        check.array("gradient", 267 * expected, expected)
+    with pytest.raises(check.AnswerError, match="it is 50 times the expected value"):
+        check.scalar("risk", 50 * 0.7, 0.7)
+    with pytest.raises(check.AnswerError, match="every entry is 1/3 of the expected value"):
+        check.array("gradient", expected / 3, expected)
+
+
+def test_a_small_factor_in_one_number_is_not_taken_for_a_sum():
+    with pytest.raises(check.AnswerError) as e:
+        check.scalar("step", 2.0, 0.5)
+    assert "Note" not in str(e.value)
+
+
+def test_a_listed_mistake_is_named_instead_of_the_hint_and_the_guess():
+    with pytest.raises(check.AnswerError) as e:
+        check.scalar("step", 2.0, 0.5, hint="generic hint", mistakes={"you took λ_min": 2.0,
+                                                                      "other": 7.0})
+    msg = str(e.value)
+    assert msg.endswith("\n  Likely cause: you took λ_min")
+    assert "generic hint" not in msg and "Note" not in msg
+
+
+def test_an_answer_matching_no_mistake_gets_the_hint():
+    with pytest.raises(check.AnswerError, match=r"Hint: generic hint$"):
+        check.scalar("step", 3.0, 0.5, hint="generic hint", mistakes={"you took λ_min": 2.0})
+
+
+def test_a_mistake_of_a_tuple_result_must_match_every_output():
+    def torch_form(theta, m, eta, mu):        # b ← µb + ∇L, θ ← θ − ηb (∇L(θ) = θ)
+        b = mu * m + theta
+        return theta - eta * b, b
+
+    def old_velocity(theta, m, eta, mu):      # the new m, but θ moved by the old one
+        return theta + m, mu * m - eta * theta
+
+    mistakes = {"torch's form": torch_form, "θ moved by the old m": old_velocity}
+    for wrong, cause in ((torch_form, "torch's form"), (old_velocity, "θ moved by the old m")):
+        with pytest.raises(check.AnswerError, match=f"Likely cause: {cause}$"):
+            check.function("momentum_step", wrong, _momentum_reference, _momentum_cases(),
+                           outputs=("new θ", "new m"), hint="generic", mistakes=mistakes)
+
+
+# ------------------------------------------------------------------ verdicts from two records
+
+def _records(fn, reference, cases, **kwargs):
+    """The check's record as the solution's clean kernel and as the student's kernel make it
+    (what the check would publish to the grader, caught on its way out)."""
+    made = {}
+    for mode, answer in (("reference", reference), ("submission", fn)):
+        published = []
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv(check.MODE_ENV, mode)
+            mp.setattr(check, "_finish", lambda record, *args: published.append(record))
+            # the grader strips the reference from the student's copy of the test cell
+            check.function("f", answer, reference if mode == "reference" else check._MISSING,
+                           cases, **kwargs)
+        made[mode] = published[0]
+    return made["reference"], made["submission"]
+
+
+def test_the_verdict_takes_expected_values_only_from_the_reference_record():
+    ref, sub = _records(lambda x: 2 * x, lambda x: 2 * x, [(np.ones(2),)])
+    assert check.verdict(ref, sub) is None
+    assert "expected" not in sub["cases"][0]            # the student's kernel computed none
+    forged = dict(ref, cases=[dict(ref["cases"][0], expected=sub["cases"][0]["got"])])
+    assert check.verdict(ref, forged) is None           # a submission's "expected" is ignored
+    ref_wrong, sub_wrong = _records(lambda x: 3 * x, lambda x: 2 * x, [(np.ones(2),)])
+    assert "expected [2., 2.], got [3., 3.]" in check.verdict(ref_wrong, sub_wrong)
+
+
+def test_inputs_that_differ_from_the_instructors_are_reported_not_compared():
+    ref, _ = _records(lambda x: 2 * x, lambda x: 2 * x, [(np.ones(2),)])
+    _, sub = _records(lambda x: 2 * x, lambda x: 2 * x, [(np.zeros(2),)])
+    message = check.verdict(ref, sub)
+    assert "input #1 differs from the instructor's" in message and "set-up cell" in message
+
+
+def test_missing_or_foreign_results_fail_the_check():
+    ref, sub = _records(lambda x: 2 * x, lambda x: 2 * x, [(np.ones(2),), (np.ones(3),)])
+    assert "1 test cases ran, the instructor's test has 2" in check.verdict(
+        ref, dict(sub, cases=sub["cases"][:1]))
+    assert "no result for this check" in check.verdict(ref, dict(sub, name="other"))
+
+
+# ------------------------------------------------------------------ the course's test cells
+
+def _solution_test_cells():
+    import nbformat
+
+    for path in sorted((Path(__file__).resolve().parents[1] / "solutions").glob("*.ipynb")):
+        for cell in nbformat.read(str(path), as_version=4).cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if meta.get("grade") and not meta.get("solution"):
+                yield f"{path.stem}:{meta['grade_id']}", cell.source
+
+
+def _check_calls(source):
+    for node in ast.walk(ast.parse(source)):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and isinstance(node.func.value, ast.Name) and node.func.value.id == "check"
+                and node.func.attr in ("array", "scalar", "trajectory", "function")):
+            yield node
+
+
+def test_every_check_of_the_course_hidden_ones_included_gives_a_hint():
+    cells = list(_solution_test_cells())
+    assert cells, "no test cells found in solutions/"
+    for where, source in cells:
+        calls = list(_check_calls(source))
+        assert calls, f"{where} makes no check.* call: the grader could not decide it"
+        for call in calls:
+            hint = next((k.value for k in call.keywords if k.arg == "hint"), None)
+            assert hint is not None and not (isinstance(hint, ast.Constant)
+                                             and hint.value is None), (
+                f"{where}, line {call.lineno}: check.{call.func.attr} without a hint")
