@@ -16,33 +16,109 @@ from .widgets import LiveFigure, log_slider, slider
 
 __all__ = ["gd_explorer", "momentum_explorer", "MOMENTUM_PROBLEMS"]
 
+class _LogAxisFit:
+    """Keeps a log-scale y axis around the curves drawn on it, and changes it only when needed.
+
+    A change of the limits means a full redraw of the blitted background (~100 ms, against
+    ~10 ms for a blitted move), so the limits change only when a curve leaves them, or when the
+    curves fill less than a third of their decades (and by more than 4 decades), where they
+    would look flat. New limits leave a margin of 20% of the curves' decades (at least one
+    decade) on each side, and on a side where a curve left, half of the curves' decades: a
+    slider dragged one way (η up, curves falling faster) then needs a few rescales, not one
+    every few moves.
+    """
+
+    margin_fraction, min_margin, run_ahead = 0.2, 1.0, 0.5
+
+    def __init__(self, ax):
+        self.ax = ax
+        self.limits = None  # log10 of the current limits
+
+    def fit(self, curves) -> bool:
+        """Fit the limits to the lines' positive finite y values; True when they changed."""
+        ys = np.concatenate([np.asarray(c.get_ydata(), dtype=float) for c in curves])
+        ys = ys[np.isfinite(ys) & (ys > 0)]
+        if ys.size == 0:
+            return False
+        lo, hi = np.log10(ys.min()), np.log10(ys.max())
+        margin = max(self.margin_fraction * (hi - lo), self.min_margin)
+        ahead = max(margin, self.run_ahead * (hi - lo))
+        if self.limits is None:
+            new = (lo - margin, hi + margin)
+        else:
+            below, above = lo < self.limits[0], hi > self.limits[1]
+            span, needed = self.limits[1] - self.limits[0], hi - lo + 2 * margin
+            if not (below or above or (span > 3 * needed and span - needed > 4.0)):
+                return False
+            new = (lo - (ahead if below else margin), hi + (ahead if above else margin))
+        self.limits = new
+        self.ax.set_ylim(10 ** new[0], 10 ** new[1])
+        return True
+
+
+def _minimum_marker(ax):
+    """A star for the minima, made animated by the caller: a blitted figure draws its animated
+    artists over the background, so a star in the background would vanish under the paths."""
+    (star,) = ax.plot([], [], "*", color="white", mec="k", ms=13, zorder=6, label="minimum")
+    return star
+
+
 def gd_explorer(surfaces, eta: float = 0.5, steps: int = 60, start=(-0.8, -0.6),
-                eta_range=(1e-2, 10.0)) -> LiveFigure:
-    """Gradient descent on several 2-D surfaces side by side, and their loss curves (lecture 01).
+                eta_range=(1e-2, 10.0), saddles=None) -> LiveFigure:
+    """Gradient descent θ_{t+1} = θ_t − η ∇L(θ_t) on several 2-D surfaces side by side, and
+    their loss curves L(θ_t) − L(θ*) (lecture 01).
 
     Controls: η (log scale), the number of steps, and the start as a fraction (−1 … 1) of each
     surface's window, so one start means the same relative place on every surface. Each
-    surface needs a ``minimizer`` (the loss curves show L(θ_t) − L(θ*)). Blitted: moving η or
-    the start redraws only the paths, curves and titles; changing the number of steps also
-    rescales the loss axis.
+    surface needs a ``minimizer`` (marked with a star, drawn above the paths). ``saddles``
+    optionally gives, per surface, saddle points to mark with a cross: a list as long as
+    ``surfaces`` of arrays (k, 2) or None.
+
+    Blitted: a slider move redraws only the paths, markers, curves and titles. The loss axis
+    follows the curves: its limits change (a full redraw) only when a curve leaves them or the
+    curves fill less than half of them; its x axis changes with the number of steps.
     """
-    fig, axes = plots.new_figure(ncols=len(surfaces) + 1, width=4.6, height=4.2)
-    paths, curves, best, top = [], [], [], 0.0
-    for p, ax in zip(surfaces, axes):
+    saddles = [None] * len(surfaces) if saddles is None else list(saddles)
+    if len(saddles) != len(surfaces):
+        raise ValueError(f"gd_explorer: saddles= needs one entry per surface ({len(surfaces)}), "
+                         f"None where a surface has no saddle to mark; got {len(saddles)}.")
+    fig, axes = plots.new_figure(ncols=len(surfaces) + 1, width=11.0 / (len(surfaces) + 1),
+                                 height=4.0)
+    paths, markers, curves, best = [], [], [], []
+    for p, ax, sad in zip(surfaces, axes, saddles):
         if p.minimizer is None:
             raise ValueError(f"gd_explorer: surface {p.name!r} has no minimizer to measure "
                              "L − L* against; pass minimizer= when building it.")
-        plots.contour(ax, p, n=120, levels=25)
+        cs = plots.contour(ax, p, n=120, levels=25, mark_minima=False)
+        cbar = fig.colorbar(cs, ax=ax, fraction=0.06, pad=0.02, ticks=cs.levels[::4],
+                            format="%.2g")
+        cbar.ax.set_title("L", fontsize=10)
         paths.append(plots.path(ax, np.zeros((1, 2)), color="tab:red"))
+        star = _minimum_marker(ax)
+        m = np.atleast_2d(p.minimizer)
+        star.set_data(m[:, 0], m[:, 1])
+        markers.append(star)
+        if sad is not None:
+            sad = np.atleast_2d(sad)
+            markers.append(ax.plot(sad[:, 0], sad[:, 1], "X", color="white", mec="k", ms=10,
+                                   zorder=6, label="saddle point")[0])
         curves.append(axes[-1].plot([], [], label=p.name.split(":")[0])[0])
-        best.append(float(np.min(p.f(np.atleast_2d(p.minimizer)))))
-        top = max(top, float(np.nanmax(plots.grid(p, 40)[2])) - best[-1])
-    # fixed limits, so that the axes can stay in the blitted background
-    axes[-1].set(yscale="log", ylim=(1e-16, 10 * top), xlabel="step $t$",
-                 ylabel=r"$L(\theta_t) - L(\theta^*)$", title="loss curves")
+        best.append(float(np.min(p.f(m))))
+    axes[-1].set(yscale="log", xlabel="step $t$", ylabel=r"$L(\theta_t) - L(\theta^*)$")
     axes[-1].grid(alpha=0.3)
-    axes[-1].legend(loc="upper right")
-    shown = {"steps": None}
+    # above the axes, where no curve can run under it
+    axes[-1].legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), fontsize=9, frameon=False)
+    loss_axis = _LogAxisFit(axes[-1])
+    shown = {"steps": None, "live": None}
+
+    def describe(eta, steps, start_x, start_y, results):
+        where = "; ".join(f"{name}: {status}" for name, status in results)
+        return (f"Gradient descent with step size η = {eta:.3g} for {steps} steps, started at "
+                f"({start_x:.2f}, {start_y:.2f}) as fractions of each window. One panel per "
+                f"surface ({', '.join(n for n, _ in results)}): filled contours of the loss "
+                "with a colour bar, the minima as white stars, the path of the iterates in red "
+                "from a ring at the start. Last panel: the gap L(θ_t) − L(θ*) against the step "
+                f"t on a log scale, one curve per surface. At the end: {where}.")
 
     def update(eta, steps, start_x, start_y):
         steps = int(steps)
@@ -50,29 +126,36 @@ def gd_explorer(surfaces, eta: float = 0.5, steps: int = 60, start=(-0.8, -0.6),
         if rescale:
             axes[-1].set_xlim(0, steps)
             shown["steps"] = steps
+        results = []
         for p, ax, path, curve, f_min in zip(surfaces, axes, paths, curves, best):
             (x0, x1), (y0, y1) = p.bounds
             theta0 = [x0 + (start_x + 1) / 2 * (x1 - x0), y0 + (start_y + 1) / 2 * (y1 - y0)]
             trace = run(SGD(eta=eta), p, theta0, steps)
             path.set_data(trace.thetas)
-            curve.set_data(np.arange(trace.steps + 1), np.maximum(trace.losses - f_min, 1e-16))
+            gap = trace.losses - f_min
+            curve.set_data(np.arange(trace.steps + 1), np.where(gap > 0, gap, np.nan))
             status = (f"diverged at step {int(trace.diverged_at)}" if trace.diverged
                       else f"L − L* = {trace.loss - f_min:.2e}")
             ax.set_title(f"{p.name.split(':')[0]}\nη = {eta:.3g}: {status}", fontsize=10)
+            results.append((p.name.split(":")[0], status))
+        rescale = loss_axis.fit(curves) or rescale
+        shown["alt"] = describe(eta, steps, start_x, start_y, results)
+        if shown["live"] is not None:
+            shown["live"].alt = shown["alt"]
         return rescale
 
-    animated = [a for path in paths for a in (path.line, path.start)] + curves \
+    # drawn in this order over the background: markers after paths, so they stay visible
+    animated = [a for path in paths for a in (path.line, path.start)] + markers + curves \
         + [ax.title for ax in axes[:-1]]
-    return LiveFigure(fig, update, {
+    live = LiveFigure(fig, update, {
         "eta": log_slider("step size η", eta, *eta_range),
         "steps": slider("steps", steps, 5, 300, 5),
         "start_x": slider("start (x, fraction of the window)", start[0], -1.0, 1.0, 0.05),
         "start_y": slider("start (y, fraction of the window)", start[1], -1.0, 1.0, 0.05),
-    }, animated=animated, alt=(
-        f"Gradient descent with step size η = {eta:g} for {steps} steps on "
-        + ", ".join(p.name.split(":")[0] for p in surfaces)
-        + ": each surface's contours with the path of the iterates, and a last panel with the "
-          "loss gap L − L* against the step on a log scale."))
+    }, animated=animated)
+    # the first update ran inside LiveFigure(...); from now on each update refreshes the text
+    live.alt, shown["live"] = shown["alt"], live
+    return live
 
 
 #: problem name → (factory of κ, default η, default µ, steps, default start or None for x0)
@@ -116,8 +199,13 @@ def momentum_explorer(problem: str = "quadratic", kappa: float = 10.0, eta=None,
     ax, ax_loss, ax_info = axd["paths"], axd["loss"], axd["info"]
     ax_info.axis("off")
     paths = [plots.path(ax, np.zeros((1, 2)), color=c, label=n, ms=2) for n, _, c in _METHODS]
-    curves = [ax_loss.plot([], [], color=c, lw=1.6, label=n)[0] for n, _, c in _METHODS]
-    predicted = [ax_loss.plot([], [], color=c, lw=1, ls="--")[0] for _, _, c in _METHODS]
+    star = _minimum_marker(ax)
+    # Measured: a wide pale band; theory: a thin dashed line of the same colour drawn on top of
+    # it, so that where the two agree (GD on a quadratic, exactly) both stay visible.
+    curves = [ax_loss.plot([], [], color=c, lw=3.2, alpha=0.35, label=n, zorder=2,
+                           solid_capstyle="butt")[0] for n, _, c in _METHODS]
+    predicted = [ax_loss.plot([], [], color=c, lw=1.3, ls=(0, (4, 2)), zorder=3)[0]
+                 for _, _, c in _METHODS]
     # The numbers go under the loss plot, not over its curves. Short texts: rendering glyphs
     # costs time on every slider move (blitting redraws them).
     header = ax_info.text(0.0, 0.95, "", transform=ax_info.transAxes, fontsize=8.5, va="top")
@@ -126,10 +214,13 @@ def momentum_explorer(problem: str = "quadratic", kappa: float = 10.0, eta=None,
                           fontsize=8.5, va="top") for i, (_, _, c) in enumerate(_METHODS)]
     ax_loss.set(yscale="log", xlabel="step $t$")
     ax_loss.grid(alpha=0.3)
-    ax.legend(handles=[pt.line for pt in paths], loc="lower right", fontsize=8)
-    animated = [a for pt in paths for a in (pt.line, pt.start)] + curves + predicted + notes \
-        + [header]
-    state = {"key": None, "contour": []}
+    ax.legend(handles=[pt.line for pt in paths] + [star], loc="lower right", fontsize=8)
+    loss_axis = _LogAxisFit(ax_loss)
+    # Blitting draws the animated artists in this order, over the background: the star after
+    # the paths, the theory lines after the measured curves.
+    animated = [a for pt in paths for a in (pt.line, pt.start)] + [star] + curves + predicted \
+        + notes + [header]
+    state = {"key": None, "contour": [], "live": None}
     cache = {}
 
     def problem_for(name, kappa_):
@@ -139,22 +230,34 @@ def momentum_explorer(problem: str = "quadratic", kappa: float = 10.0, eta=None,
         return key, cache[key]
 
     def redraw_background(p, steps, f_star):
-        """New contours, and loss axes fixed for this problem (so they can stay static)."""
+        """New contours and minimum marker, and the step axis for this problem."""
         for artist in state["contour"]:
             artist.remove()
         before = set(ax.collections) | set(ax.lines)
-        plots.contour(ax, p, n=150, levels=25)
+        plots.contour(ax, p, n=150, levels=25, mark_minima=False)
         state["contour"] = [a for a in list(ax.collections) + list(ax.lines) if a not in before]
-        _, _, Z = plots.grid(p, 40)
-        top = np.nanmax(np.abs(Z - (f_star if p.minimizer is not None else np.nanmin(Z))))
+        m = np.atleast_2d(p.minimizer) if p.minimizer is not None else np.empty((0, 2))
+        star.set_data(m[:, 0], m[:, 1])
         ax_loss.set_xlim(0, steps)
-        ax_loss.set_ylim((1e-14 if p.minimizer is not None else 1e-3) * top, 10 * top)
         ax_loss.set_ylabel(r"$f(\theta_t) - f^*$" if p.minimizer is not None
                            else r"decrease $f(\theta_0) - f(\theta_t)$")
         ax_loss.set_title("loss" + (" (dashed: the theory's rate)"
                                     if hasattr(p, "eigenvalues") else ""))
         # static, so drawn once into the background rather than on every slider move
         legend.set_text("rate ρ per step: theory / measured" if hasattr(p, "eigenvalues") else "")
+
+    def describe(p, eta, mu, notes, is_quadratic):
+        gap = "f(θ_t) − f*" if p.minimizer is not None else "the decrease f(θ_0) − f(θ_t)"
+        return (
+            f"Gradient descent (blue), momentum (orange) and Nesterov (green) on {p.name} with "
+            f"η = {eta:.3g}, µ = {mu:.2f}. Left: filled contours with the three paths of "
+            "iterates from one start (a ring)"
+            + (", the minimum a white star" if p.minimizer is not None else "")
+            + f". Right: {gap} against the step t on a log scale, "
+            + ("measured as wide pale lines, the theory's rate ρ^(2t) as dashed lines on top; "
+               "below it, the rate per step, theory / measured: " if is_quadratic
+               else "one line per method; below it: ")
+            + "; ".join(notes) + ".")
 
     def update(problem, kappa, eta, mu, start_x, start_y):
         key, p = problem_for(problem, kappa)
@@ -194,7 +297,10 @@ def momentum_explorer(problem: str = "quadratic", kappa: float = 10.0, eta=None,
                 text += f"{'f − f*' if p.minimizer is not None else 'decrease'} = {gap[-1]:.2e}"
             note.set_text(text)
         header.set_text(f"η = {eta:.3g}, µ = {mu:.2f}")
-        return new_background
+        state["alt"] = describe(p, eta, mu, [n.get_text() for n in notes], is_quadratic)
+        if state["live"] is not None:
+            state["live"].alt = state["alt"]
+        return loss_axis.fit(curves) or new_background
 
     start = _start_fraction(problem) if start is None else start
     controls = {
@@ -208,10 +314,9 @@ def momentum_explorer(problem: str = "quadratic", kappa: float = 10.0, eta=None,
         "start_x": slider("start x (fraction of window)", start[0], -1.0, 1.0, 0.02),
         "start_y": slider("start y (fraction of window)", start[1], -1.0, 1.0, 0.02),
     }
-    live = LiveFigure(fig, update, controls, animated=animated, alt=(
-        f"Gradient descent, momentum and Nesterov on the {problem} problem: contours with the "
-        "three paths of iterates from the same start, and their losses against the step on a "
-        "log scale."))
+    live = LiveFigure(fig, update, controls, animated=animated)
+    # the first update ran inside LiveFigure(...); from now on each update refreshes the text
+    live.alt, state["live"] = state["alt"], live
 
     def reset_defaults(change):
         # each problem has its own scale of step sizes: jump to its defaults

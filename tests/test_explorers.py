@@ -1,0 +1,135 @@
+"""The lectures' explorers: what they draw stays visible, their loss axes follow the curves,
+their alt text says what the figure shows."""
+import numpy as np
+import pytest
+
+from course_lib.explorers import gd_explorer, momentum_explorer
+from course_lib.problems import quadratic, two_unit_network
+
+
+def _pixels(live):
+    return np.asarray(live.fig.canvas.buffer_rgba())[..., :3].astype(int).copy()
+
+
+def _changed_pixels_when_hidden(live, artist, box=None):
+    """How many pixels visibly change (by more than 60 of 255 in a colour channel) when
+    ``artist`` is left out of a blitted frame."""
+    live.render()
+    shown = _pixels(live)
+    artist.set_visible(False)
+    live.render()
+    hidden = _pixels(live)
+    artist.set_visible(True)
+    live.render()
+    diff = np.abs(shown - hidden).max(axis=-1) > 60
+    if box is not None:
+        diff = diff[box]
+    return int(diff.sum())
+
+
+def _line_pixels(live, line):
+    """Display-space length of a line's drawn part, in pixels (on the Agg canvas)."""
+    xy = line.get_xydata()
+    xy = xy[np.all(np.isfinite(xy), axis=1)]
+    pts = line.axes.transData.transform(xy)
+    return float(np.sum(np.hypot(*np.diff(pts, axis=0).T)))
+
+
+def _loss_lines(live):
+    ax_loss = [ax for ax in live.fig.axes if ax.get_yscale() == "log"][0]
+    return ax_loss, [a for a in live.animated if getattr(a, "axes", None) is ax_loss]
+
+
+def _covers(ax, lines):
+    ys = np.concatenate([np.asarray(l.get_ydata(), float) for l in lines])
+    ys = ys[np.isfinite(ys) & (ys > 0)]
+    lo, hi = ax.get_ylim()
+    return lo <= ys.min() and ys.max() <= hi
+
+
+def test_momentum_theory_lines_are_drawn_over_the_measured_curves_and_stay_visible():
+    live = momentum_explorer(problem="quadratic", kappa=10.0)
+    ax_loss, lines = _loss_lines(live)
+    measured = [l for l in lines if l.get_linestyle() == "-"]
+    theory = [l for l in lines if l.get_linestyle() != "-"]
+    assert len(measured) == len(theory) == 3
+    for m, t in zip(measured, theory):
+        assert live.animated.index(t) > live.animated.index(m)  # blitting draws in list order
+        assert t.get_zorder() > m.get_zorder()                  # and a full redraw by zorder
+    # GD's measured rate equals the theory's: the lines coincide, yet hiding the theory line
+    # visibly changes at least a third of the pixels along it (its dashes cover 2/3 of it);
+    # a dashed line in the measured curve's colour and width would change almost none
+    gd_theory = theory[0]
+    assert _changed_pixels_when_hidden(live, gd_theory) > _line_pixels(live, gd_theory) / 3
+
+
+def test_minimum_marker_is_drawn_above_the_paths_that_end_on_it():
+    for live in (momentum_explorer(problem="quadratic", kappa=10.0),
+                 gd_explorer([quadratic(10.0)], eta=0.1, steps=60)):
+        stars = [a for a in live.animated if getattr(a, "get_marker", lambda: None)() == "*"]
+        assert stars, "the minimum marker must be drawn after (above) the paths"
+        star = stars[0]
+        paths = [a for a in live.animated if a.axes is star.axes and a is not star
+                 and hasattr(a, "get_marker") and a.get_marker() in ("o",)]
+        assert all(live.animated.index(star) > live.animated.index(p) for p in paths)
+        # every path ends at the minimum; the star must still show there
+        x, y = star.axes.transData.transform(np.atleast_2d(star.get_xydata())[0])
+        h = live.fig.canvas.get_width_height()[1]
+        box = np.s_[int(h - y) - 6:int(h - y) + 6, int(x) - 6:int(x) + 6]
+        assert _changed_pixels_when_hidden(live, star, box) > 40
+
+
+def test_gd_explorer_loss_axis_covers_the_curves_after_a_change_of_steps_or_step_size():
+    live = gd_explorer([quadratic(10.0), two_unit_network(rng=np.random.default_rng(1))],
+                       eta=0.05, steps=20)
+    ax_loss, curves = _loss_lines(live)
+    live._ipython_display_()  # the sliders now call update, as in a notebook
+    for name, value in [("steps", 300), ("eta", 0.15), ("eta", 0.5), ("steps", 40),
+                        ("eta", 0.01), ("steps", 5)]:
+        live.controls[name].value = value
+        assert _covers(ax_loss, curves), (name, value, ax_loss.get_ylim())
+        assert ax_loss.get_xlim() == (0, live.controls["steps"].value)
+    # back from divergence (gaps up to ~1e9) to slow progress: the axis shrinks with the curves
+    lo, hi = np.log10(ax_loss.get_ylim())
+    ys = np.concatenate([c.get_ydata() for c in curves])
+    ys = np.log10(ys[np.isfinite(ys) & (ys > 0)])
+    assert hi - lo <= 3 * (ys.max() - ys.min() + 2) or hi - lo <= ys.max() - ys.min() + 6
+
+
+def test_momentum_explorer_loss_axis_covers_the_curves_after_a_change_of_step_size():
+    live = momentum_explorer(problem="quadratic", kappa=10.0)
+    ax_loss, lines = _loss_lines(live)
+    measured = [l for l in lines if l.get_linestyle() == "-"]
+    live._ipython_display_()
+    for eta in (0.005, 0.3, 2.5, 0.05):
+        live.controls["eta"].value = eta
+        assert _covers(ax_loss, measured), (eta, ax_loss.get_ylim())
+
+
+def test_a_small_move_inside_the_window_redraws_only_the_animated_artists():
+    live = gd_explorer([quadratic(10.0)], eta=0.1, steps=60)
+    values = live.values()
+    assert live._update(**{**values, "eta": values["eta"] * 1.001}) is False
+    assert live._update(**{**values, "steps": 100}) is True  # the step axis changes
+
+
+def test_gd_explorer_alt_text_follows_the_sliders():
+    live = gd_explorer([quadratic(10.0)], eta=0.05, steps=20)
+    assert "η = 0.05" in live.alt and "20 steps" in live.alt and "L − L* =" in live.alt
+    live._ipython_display_()
+    live.controls["eta"].value = 5.0
+    assert "η = 5" in live.alt and "diverged at step" in live.alt
+
+
+def test_momentum_explorer_alt_text_quotes_the_rates_shown_under_the_plot():
+    live = momentum_explorer(problem="quadratic", kappa=10.0)
+    notes = [a.get_text() for a in live.animated if hasattr(a, "get_text")]
+    for note in notes:
+        if note.startswith(("GD", "momentum", "Nesterov")):
+            assert note in live.alt
+    assert "quadratic (κ=10" in live.alt and "η = 0.05" in live.alt
+
+
+def test_gd_explorer_needs_one_saddle_entry_per_surface():
+    with pytest.raises(ValueError, match="one entry per surface"):
+        gd_explorer([quadratic(10.0)], saddles=[None, None])
