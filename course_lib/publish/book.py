@@ -80,7 +80,9 @@ def config() -> dict:
         "sphinx": {"config": {
             # relative to _static: the copy made by write_source
             "mathjax_path": MATHJAX,
-            "mathjax3_config": {"options": {"enableMenu": False}},
+            # a TeX mistake shows as an error (the tests look for them), not as red text
+            "mathjax3_config": {"options": {"enableMenu": False},
+                                "tex": {"packages": {"[-]": ["noerrors", "noundefined"]}}},
             # the widget outputs are replaced by captions; never load the widget renderer
             "nb_ipywidgets_js": {},
             "html_show_sourcelink": False,
