@@ -9,10 +9,26 @@ With ``animated=[artists]`` the figure is blitted: everything else (contours, ax
 rendered once into a background that is reused, and a slider move draws only the animated
 artists on top of it. ``update`` returns True when the background itself changed (another
 problem, another window) and must be rendered again.
+
+Sliders follow the hand: they send their value while being dragged (``continuous_update``),
+and the figure is redrawn at the newest values only, never once per stale value:
+
+- in the browser, ipywidgets keeps at most one update per control on its way to the kernel and
+  replaces a waiting one by the newest (its message throttle);
+- in the kernel, a change that comes from the browser (a comm message) only marks the figure
+  as out of date and schedules one redraw on the kernel's event loop, after the messages being
+  handled; every change arriving before that redraw runs joins it, and the redraw reads the
+  controls' values as they are then. Several controls changed together (a problem chosen from
+  a menu resets the sliders) make one redraw, not one per control.
+
+A change made by code (a notebook cell, a test) redraws at once, so code that sets a value
+and then looks at the figure sees the new one.
 """
 from __future__ import annotations
 
+import asyncio
 import io
+import traceback
 from typing import Callable, Dict, Optional, Sequence
 
 import ipywidgets as W
@@ -25,7 +41,7 @@ __all__ = ["LiveFigure", "log_slider", "slider"]
 def slider(description: str, value: float, min: float, max: float, step: float,
            **kw) -> W.FloatSlider:
     return W.FloatSlider(value=value, min=min, max=max, step=step, description=description,
-                         continuous_update=False, readout_format=".3g",
+                         continuous_update=True, readout_format=".3g",
                          style={"description_width": "initial"},
                          layout=W.Layout(width="420px"), **kw)
 
@@ -34,7 +50,7 @@ def log_slider(description: str, value: float, min: float, max: float, **kw) -> 
     """A slider over [min, max] spaced in decades (for step sizes and condition numbers)."""
     import math
     return W.FloatLogSlider(value=value, base=10, min=math.log10(min), max=math.log10(max),
-                            step=0.01, description=description, continuous_update=False,
+                            step=0.01, description=description, continuous_update=True,
                             readout_format=".3g", style={"description_width": "initial"},
                             layout=W.Layout(width="420px"), **kw)
 
@@ -65,6 +81,7 @@ class LiveFigure:
         self._layout = fig.get_layout_engine()  # used for each background, then frozen
         self._handle = None
         self._observing = False
+        self._redraw_scheduled = False
         self.update()
 
     def values(self) -> dict:
@@ -104,13 +121,45 @@ class LiveFigure:
         if self._handle is not None:
             self._handle.update(Image(self.png()), metadata=self._metadata())
 
+    def _on_change(self, _change=None) -> None:
+        """A control changed: redraw now (code) or once the browser's messages are handled."""
+        loop = _loop_of_browser_message()
+        if loop is None:
+            self.update()
+        elif not self._redraw_scheduled:
+            self._redraw_scheduled = True
+            loop.call_soon(self._redraw)
+
+    def _redraw(self) -> None:
+        self._redraw_scheduled = False
+        try:
+            self.update()
+        except Exception:  # nobody awaits this callback: show the error where the kernel does
+            traceback.print_exc()
+
     def _metadata(self) -> dict:
         return {"image/png": {"alt": self.alt}} if self.alt else {}
 
     def _ipython_display_(self):
         if not self._observing:
             for w in self.controls.values():
-                w.observe(self.update, names="value")
+                w.observe(self._on_change, names="value")
             self._observing = True
         self._handle = display(Image(self.png()), metadata=self._metadata(), display_id=True)
         display(W.VBox(list(self.controls.values())))
+
+
+def _loop_of_browser_message():
+    """The kernel's running event loop when the message being handled came from the browser (a
+    widget's comm message), else None (code in a cell, a test, no kernel)."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+    from IPython import get_ipython
+
+    kernel = getattr(get_ipython(), "kernel", None)
+    if kernel is None or not hasattr(kernel, "get_parent"):
+        return None
+    parent = kernel.get_parent("shell") or {}
+    return loop if parent.get("header", {}).get("msg_type") == "comm_msg" else None
