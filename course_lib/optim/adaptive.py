@@ -157,7 +157,11 @@ class Adadelta(Optimizer):
     def __init__(self, rho=0.95, eps=1e-6):
         # ρ = 1 would keep u and v at 0 for ever, and Adadelta would be θ ← θ − g.
         self._hyper("rho", rho, high=1.0, high_open=True)
-        self._hyper("eps", eps, low_open=True)
+        self._hyper("eps", eps)
+        if np.any(np.asarray(eps) == 0):
+            raise ValueError(f"Adadelta(eps={eps!r}): ε must be > 0. It is what starts Adadelta: "
+                             "u = E[Δθ²] begins at 0, so with ε = 0 every step √(u + ε)/√(v + ε)"
+                             "·g is 0 and θ never moves. Use e.g. eps=1e-6 (Zeiler's value).")
 
     def init(self, theta) -> AdadeltaState:
         theta = check_theta(theta)

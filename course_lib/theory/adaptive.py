@@ -24,7 +24,7 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 
-__all__ = ["eta", "eps", "beta", "c", "g", "G", "t", "i",
+__all__ = ["eta", "eps", "beta", "c", "g", "G", "t", "i", "v", "u", "m", "h",
            "ewma_unrolled", "expected_moment", "ewma_recurrence_solution",
            "bias_correction_factor", "adam_first_step",
            "adagrad_accumulator", "adagrad_effective_rate", "adagrad_rate_decay",
