@@ -10,10 +10,11 @@ torch.optim and optax where one exists and says so where none does (tests/
 test_oracle_torch_adaptive.py pins every torch row, notebook 03 shows the table).
 
 ε = 0 is accepted (except by Adadelta, which needs ε to start). The denominator √(v + ε) is
-then 0 exactly where every gradient of that coordinate so far was 0 (or so small that its
-square underflows, |g| < 1e-161), and then the numerator is 0 too. Such a coordinate does not
-move: 0/0 is read as 0, the step's limit as ε → 0 (for every ε > 0 that step is exactly 0).
-torch.optim gives nan there; optax's adagrad gives 0, as here.
+then 0 only where every gradient of that coordinate so far was 0, and then the numerator is 0
+too (or where they were so tiny, |g| < 1.5e-162, that their squares underflow to 0). Such a
+coordinate does not move: 0/0 is read as 0, the step's limit as ε → 0 (for every ε > 0 that
+step is exactly 0). torch.optim gives nan there (±inf after an underflow); optax's adagrad
+gives 0, as here.
 """
 from __future__ import annotations
 
@@ -98,8 +99,9 @@ class RMSprop(Optimizer):
     torch.optim.RMSprop(lr=eta, alpha=rho, eps=eps_t) (centered=False, momentum=0) divides by
     √v + eps_t, eps_t outside the root; its defaults are alpha = 0.99 (not 0.9) and
     eps_t = 1e-8. With eps = eps_t = 0 the two are the same rule. For ε > 0 no choice of eps_t
-    makes them equal (√(v + ε) − √v depends on v, and torch's v cannot start at ε): the steps
-    differ by a relative ≈ ε/(2v) − eps_t/√v, whose effect on a run the oracle test pins.
+    makes them equal (√(v + ε) − √v depends on v, and torch's v cannot start at ε): from the
+    same state the course's step is torch's times (√v + eps_t)/√(v + ε) ≈ 1 + eps_t/√v − ε/(2v),
+    and the oracle test pins what that does to a run.
     optax.rmsprop(eta, decay=rho, eps=eps) (eps_in_sqrt=True, its default) is this form exactly.
     """
 
