@@ -1,6 +1,6 @@
 """Lessard, Recht & Packard (2016, §4.6): heavy ball with the step sizes that are optimal on
 quadratics (Polyak's) does not converge on a strongly convex piecewise quadratic with m = 1,
-L = 25; from some starts it settles into a limit cycle. GD and Nesterov at their own standard
+L = 25; from some starts it settles into a limit cycle. GD and Nesterov at their own
 settings converge from every start."""
 import numpy as np
 import pytest
@@ -63,7 +63,9 @@ def test_from_a_batch_of_starts_some_cycle_and_gd_and_nesterov_converge_from_all
     in_paper_interval = (starts[:, 0] > 3.1) & (starts[:, 0] < 3.45)
     assert np.all(cycling[in_paper_interval])
     gd = run(SGD(2 / (L + M)), prob, starts, 2000, keep_thetas=False)
-    kappa = L / M
-    nag = run(Nesterov(1 / L, (np.sqrt(kappa) - 1) / (np.sqrt(kappa) + 1)), prob, starts, 2000,
+    # Nesterov at its own quadratic-optimal settings (Lessard et al.), the counterpart of
+    # Polyak's for heavy ball (its textbook η = 1/L would be an exact step on the L-pieces)
+    r = np.sqrt(3 * L / M + 1)
+    nag = run(Nesterov(4 / (3 * L + M), (r - 2) / (r + 2)), prob, starts, 2000,
               keep_thetas=False)
     assert np.abs(gd.theta).max() < 1e-10 and np.abs(nag.theta).max() < 1e-10
