@@ -293,6 +293,7 @@ def run(opt, problem, theta0=None, steps: int = 100, *, batch_size: Optional[int
     counted = CountingProblem(problem)
     state = opt.init(theta)
     recorded_at = np.unique(np.r_[np.arange(0, steps + 1, record_every), steps])
+    marks = recorded_at.tolist()  # plain ints: compared once per step
     losses = np.empty((len(recorded_at),) + batch_shape)
     thetas = None
     if keep_thetas:  # coordinate-major too, so storing θ_t is a contiguous copy
@@ -328,7 +329,7 @@ def run(opt, problem, theta0=None, steps: int = 100, *, batch_size: Optional[int
             if next_batch is not None:
                 counted.use(next_batch(t - 1))
             theta, state = opt.step(theta, state, counted)
-            if t != recorded_at[row + 1]:
+            if t != marks[row + 1]:
                 continue
             row += 1
             loss = loss_at(theta)
