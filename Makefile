@@ -25,6 +25,8 @@ KERNEL_DISPLAY := Optimization for DL (course)
 
 # Options passed through to the command a target runs (jupyter lab, the benchmarks, the grader).
 ARGS ?=
+# make lab: the folder JupyterLab serves (tests/test_browser.py serves a copy of the notebooks)
+LAB_ROOT ?= $(CURDIR)
 # make test: pytest-xdist workers (2 cores on CI); extra pytest options; notebooks for nbval.
 JOBS ?= 2
 PYTEST_ARGS ?=
@@ -98,7 +100,7 @@ env: $(STAMP)
 
 # ---------------------------------------------------------------- the two commands
 lab: $(STAMP)
-	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --LabApp.default_url=/lab/tree/README.md \
+	$(BIN)/jupyter lab --ServerApp.root_dir="$(LAB_ROOT)" --LabApp.default_url=/lab/tree/README.md \
 	  $(ALLOW_ROOT) $(ARGS)
 
 # One pytest run, so one summary line. --dist loadfile keeps all cells of a notebook on one

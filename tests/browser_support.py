@@ -11,9 +11,18 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import json
 import os
+import secrets
+import shlex
 import shutil
+import signal
+import socket
 import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
 from importlib.util import find_spec
 from pathlib import Path
 
@@ -112,3 +121,155 @@ class Offline:
 
     def close(self):
         self.context.close()
+
+
+# ------------------------------------------------------------------------------- JupyterLab
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def lab_command(root: Path, port: int, token: str, base: Path) -> list[str]:
+    """The command `make lab` runs (read from ``make -n``, its install step skipped, with this
+    interpreter's environment as the venv), serving ``root`` on ``port``."""
+    prefix = Path(sys.prefix)
+    args = (f"--no-browser --ip=127.0.0.1 --port={port} --ServerApp.port_retries=0 "
+            f"--ServerApp.token={token} "
+            f"--LabApp.user_settings_dir={base / '.jupyter-settings'} "
+            f"--LabApp.workspaces_dir={base / '.jupyter-workspaces'} "
+            "--LabApp.expose_app_in_browser=True "
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate")
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
+    run = subprocess.run(["make", "-n", "-o", str(prefix / ".course-installed"), "lab",
+                          f"VENV={prefix}", f"LAB_ROOT={root}", f"ARGS={args}"], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.replace("\\\n", " ").splitlines()
+    commands = [line for line in lines if f"{prefix}/bin/jupyter lab" in line]
+    assert len(commands) == 1, f"make -n lab printed no single jupyter lab command:\n{run.stdout}"
+    return shlex.split(commands[0])
+
+
+def lab_settings(base: Path) -> dict:
+    """Settings of a quiet, test-friendly JupyterLab under ``base``, and the environment for it
+    (Jupyter's config, data and runtime folders there too: no user settings leak in)."""
+    data = base / ".jupyter-data"
+    # "python3" is this interpreter (the venv's under make test), whatever else is installed.
+    spec = data / "kernels" / "python3"
+    spec.mkdir(parents=True, exist_ok=True)
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "Python 3", "language": "python"}))
+    settings = base / ".jupyter-settings"
+    for plugin, values in {
+        # no "get Jupyter news?" toast over the output, no update check
+        "@jupyterlab/apputils-extension/notification": {"fetchNews": "false",
+                                                        "checkForUpdates": False},
+        # every cell in the DOM, never virtualized away
+        "@jupyterlab/notebook-extension/tracker": {"windowingMode": "none"},
+        # a test never writes its outputs back into a notebook
+        "@jupyterlab/docmanager-extension:plugin": {"autosave": False},
+    }.items():
+        path = settings / f"{plugin}.jupyterlab-settings"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(values))
+    env = dict(os.environ,
+               JUPYTER_CONFIG_DIR=str(base / ".jupyter-config"),
+               JUPYTER_DATA_DIR=str(data),
+               JUPYTER_RUNTIME_DIR=str(base / ".jupyter-runtime"),
+               JUPYTER_PLATFORM_DIRS="1", PYDEVD_DISABLE_FILE_VALIDATION="1",
+               PYTHONUNBUFFERED="1")
+    # as under make lab: the kernel picks its own matplotlib backend (inline)
+    for name in ("MPLBACKEND", "JUPYTER_PATH", "JUPYTERLAB_SETTINGS_DIR",
+                 "JUPYTERLAB_WORKSPACES_DIR"):
+        env.pop(name, None)
+    return env
+
+
+class Lab:
+    """A JupyterLab server in its own process group, on a free port with a random token,
+    started with the command `make lab` runs."""
+
+    def __init__(self, root: Path, base: Path, env: dict):
+        self.base, self.token = base, secrets.token_hex(16)
+        self.log_path = base / "jupyterlab.log"
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        args = lab_command(root, self.port, self.token, base)
+        self._log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen(args, cwd=base, env=env, stdin=subprocess.DEVNULL,
+                                     stdout=self._log, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+
+    def log(self, start: int = 0) -> str:
+        return self.log_path.read_bytes()[start:].decode(errors="replace")
+
+    def log_size(self) -> int:
+        return self.log_path.stat().st_size
+
+    def wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"JupyterLab exited with {self.proc.returncode}:\n"
+                                   f"{self.log()[-3000:]}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/api/status?token={self.token}",
+                                            timeout=2) as r:
+                    if r.status == 200:
+                        return
+            except (urllib.error.URLError, OSError):
+                pass
+            time.sleep(0.25)
+        raise RuntimeError(f"JupyterLab did not answer within {timeout} s:\n"
+                           f"{self.log()[-3000:]}")
+
+    def stop(self) -> None:
+        """Shut the server down, its kernels with it; kill whatever is left, in bounded time."""
+        try:
+            import psutil
+            started = psutil.Process(self.proc.pid).children(recursive=True)
+        except Exception:  # psutil missing (it comes with ipykernel) or the server is gone
+            started = []
+        if self.proc.poll() is None:
+            try:  # the API's shutdown stops the kernels too (they run in sessions of their own)
+                req = urllib.request.Request(f"{self.url}/api/shutdown?token={self.token}",
+                                             method="POST")
+                urllib.request.urlopen(req, timeout=5).close()
+                self.proc.wait(timeout=10)
+            except Exception:
+                pass
+        for sig, wait in ((signal.SIGTERM, 5), (signal.SIGKILL, 5)):
+            if self.proc.poll() is not None:
+                break
+            try:
+                os.killpg(self.proc.pid, sig)
+            except ProcessLookupError:
+                break
+            try:
+                self.proc.wait(timeout=wait)
+            except subprocess.TimeoutExpired:
+                pass
+        for child in started:  # kernels the shutdown did not reach
+            try:
+                child.kill()
+            except Exception:
+                pass
+        self._log.close()
+
+
+
+
+def start_lab(root: Path, base: Path, timeout: float = 60) -> Lab:
+    """A running JupyterLab on ``root`` (retrying when the free port was taken meanwhile)."""
+    env = lab_settings(base)
+    for attempt in range(3):
+        server = Lab(root, base, env)
+        try:
+            server.wait_ready(timeout)
+            return server
+        except RuntimeError:
+            server.stop()
+            if attempt == 2 or "address already in use" not in server.log().lower():
+                raise

@@ -1,48 +1,45 @@
-"""The course's sliders work in a real browser: JupyterLab in headless Chromium runs a notebook
-with a `LiveFigure`, a slider is moved with the keyboard, and the figure above it changes.
+"""The course in a real browser: JupyterLab in headless Chromium, started with the command
+`make lab` runs.
+
+- Every lecture notebook (notebooks/NN_*.ipynb, so each new lecture is covered as it lands):
+  run all; no cell raises, no widget shows "Error displaying widget", every slider renders and
+  moving it replaces its figure (the one image, not a second one), no error in the browser
+  console. One screenshot per notebook goes to build/test-artifacts/lab/.
+- A fixture notebook (tests/fixtures/lab/broken_widgets.ipynb) breaks each of these once; the
+  checks must name each break, so none of them cannot fail.
+- Two slider cases in detail (a blitted explorer, a plain LiveFigure): after the slider moved,
+  the kernel holds the slider's value and the page shows exactly the kernel's figure.
 
 The unit tests (test_widgets.py) check the Python side with a fake display handle; this checks
 what they cannot: that the widget JavaScript renders the sliders, that moving one reaches the
 kernel, and that ``display_handle.update`` replaces the image in the page rather than appending
 a second one.
 
-Needs Debian's Chromium (/usr/bin/chromium: ``apt-get install chromium``) and the `playwright`
-package (dev extra); without either the tests are skipped, except on CI (CI=true), where they
-fail. Screenshots go to build/browser/ (the figure before and after the slider moved, and the
-page of a failed test).
+Needs Debian's Chromium and the `playwright` package (see browser_support.py); without either
+the tests are skipped, except on CI (CI=true), where they fail.
 """
 from __future__ import annotations
 
 import base64
 import io
 import json
-import os
 import re
-import secrets
-import signal
-import socket
-import subprocess
-import sys
+import shutil
 import time
-import urllib.error
-import urllib.request
-from importlib.util import find_spec
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
+from browser_support import ARTIFACTS, ROOT, launch, require_browser, start_lab
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-ROOT = Path(__file__).resolve().parents[1]
-SHOTS = ROOT / "build" / "browser"
-CHROMIUM = Path("/usr/bin/chromium")
-# --disable-background-networking and friends: Chromium's own connections (updates, field
-# trials, sync) are refused on a closed network, and it is slower to start while it retries.
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
-SERVER_START_TIMEOUT = 60  # s, until JupyterLab answers
+SHOTS = ARTIFACTS / "lab"
+LECTURES = sorted(p.name for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+FIXTURE = ROOT / "tests" / "fixtures" / "lab" / "broken_widgets.ipynb"
 TIMEOUT_MS = 45_000  # for each wait in the page (the kernel shares 2 cores with other tests)
+RUN_ALL_TIMEOUT_MS = 900_000  # a whole lecture, run cell by cell in the browser
 
 # Each case: the cell the notebook runs, the label of the slider moved, the name of the
 # screenshots. momentum_explorer is lecture 02's (blitted: only the paths and curves are
@@ -77,27 +74,6 @@ CASES = {
 PRESSES = 40
 
 
-# ------------------------------------------------------------------------------- set-up
-def _require_browser():
-    """Skip (fail on CI) when Chromium or playwright is missing."""
-    missing = []
-    if not os.access(CHROMIUM, os.X_OK):
-        missing.append(f"{CHROMIUM} (Debian: apt-get install chromium)")
-    if find_spec("playwright") is None:
-        missing.append("the playwright package (pip install -e '.[dev]', or make test)")
-    if missing:
-        reason = "browser test needs " + " and ".join(missing)
-        if os.environ.get("CI"):
-            pytest.fail(f"{reason}; CI must run it (.ci/run installs Chromium)", pytrace=False)
-        pytest.skip(reason)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _notebook(source: str) -> dict:
     return {"nbformat": 4, "nbformat_minor": 5,
             "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
@@ -106,133 +82,21 @@ def _notebook(source: str) -> dict:
                        "execution_count": None, "outputs": [], "source": source}]}
 
 
-def _write_lab_dir(base: Path) -> dict:
-    """Notebooks, a kernelspec for this interpreter and quiet JupyterLab settings; the env."""
-    for name, (source, _, _) in CASES.items():
-        (base / f"{name}.ipynb").write_text(json.dumps(_notebook(source), indent=1))
-    data = base / ".jupyter-data"
-    # "python3" is this interpreter (the venv's under make test), whatever else is installed.
-    spec = data / "kernels" / "python3"
-    spec.mkdir(parents=True)
-    (spec / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "Python 3", "language": "python"}))
-    settings = base / ".jupyter-settings"
-    for plugin, values in {
-        # no "get Jupyter news?" toast over the output, no update check
-        "@jupyterlab/apputils-extension/notification": {"fetchNews": "false",
-                                                        "checkForUpdates": False},
-        # every cell in the DOM, never virtualized away
-        "@jupyterlab/notebook-extension/tracker": {"windowingMode": "none"},
-    }.items():
-        path = settings / f"{plugin}.jupyterlab-settings"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(values))
-    env = dict(os.environ,
-               JUPYTER_CONFIG_DIR=str(base / ".jupyter-config"),
-               JUPYTER_DATA_DIR=str(data),
-               JUPYTER_RUNTIME_DIR=str(base / ".jupyter-runtime"),
-               JUPYTER_PLATFORM_DIRS="1", PYDEVD_DISABLE_FILE_VALIDATION="1",
-               MPLBACKEND="Agg", PYTHONUNBUFFERED="1")
-    env.pop("JUPYTER_PATH", None)
-    env.pop("JUPYTERLAB_SETTINGS_DIR", None)
-    env.pop("JUPYTERLAB_WORKSPACES_DIR", None)
-    return env
-
-
-class Lab:
-    """A JupyterLab server in its own process group, on a free port with a random token."""
-
-    def __init__(self, base: Path, env: dict):
-        self.base, self.token = base, secrets.token_hex(16)
-        self.log_path = base / "jupyterlab.log"
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        args = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1",
-                f"--port={self.port}", "--ServerApp.port_retries=0",
-                f"--ServerApp.token={self.token}", f"--ServerApp.root_dir={base}",
-                f"--LabApp.user_settings_dir={base / '.jupyter-settings'}",
-                f"--LabApp.workspaces_dir={base / '.jupyter-workspaces'}",
-                "--LabApp.expose_app_in_browser=True",
-                "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
-        if os.geteuid() == 0:
-            args.append("--allow-root")
-        self._log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(args, cwd=base, env=env, stdin=subprocess.DEVNULL,
-                                     stdout=self._log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
-
-    def log(self, start: int = 0) -> str:
-        return self.log_path.read_bytes()[start:].decode(errors="replace")
-
-    def log_size(self) -> int:
-        return self.log_path.stat().st_size
-
-    def wait_ready(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"JupyterLab exited with {self.proc.returncode}:\n"
-                                   f"{self.log()[-3000:]}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/api/status?token={self.token}",
-                                            timeout=2) as r:
-                    if r.status == 200:
-                        return
-            except (urllib.error.URLError, OSError):
-                pass
-            time.sleep(0.25)
-        raise RuntimeError(f"JupyterLab did not answer within {timeout} s:\n"
-                           f"{self.log()[-3000:]}")
-
-    def stop(self) -> None:
-        """Shut the server down, its kernels with it; kill whatever is left, in bounded time."""
-        try:
-            import psutil
-            started = psutil.Process(self.proc.pid).children(recursive=True)
-        except Exception:  # psutil missing (it comes with ipykernel) or the server is gone
-            started = []
-        if self.proc.poll() is None:
-            try:  # the API's shutdown stops the kernels too (they run in sessions of their own)
-                req = urllib.request.Request(f"{self.url}/api/shutdown?token={self.token}",
-                                             method="POST")
-                urllib.request.urlopen(req, timeout=5).close()
-                self.proc.wait(timeout=10)
-            except Exception:
-                pass
-        for sig, wait in ((signal.SIGTERM, 5), (signal.SIGKILL, 5)):
-            if self.proc.poll() is not None:
-                break
-            try:
-                os.killpg(self.proc.pid, sig)
-            except ProcessLookupError:
-                break
-            try:
-                self.proc.wait(timeout=wait)
-            except subprocess.TimeoutExpired:
-                pass
-        for child in started:  # kernels the shutdown did not reach
-            try:
-                child.kill()
-            except Exception:
-                pass
-        self._log.close()
-
-
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    _require_browser()
+    """JupyterLab on a copy of the lecture notebooks (a test never writes into notebooks/),
+    the fixture notebook and the two slider cases."""
+    require_browser()
     base = tmp_path_factory.mktemp("jupyterlab")
-    env = _write_lab_dir(base)
-    for attempt in range(3):  # the free port may be taken between choosing and binding it
-        server = Lab(base, env)
-        try:
-            server.wait_ready(SERVER_START_TIMEOUT)
-            break
-        except RuntimeError:
-            server.stop()
-            if attempt == 2 or "address already in use" not in server.log().lower():
-                raise
+    root = base / "course"
+    (root / "notebooks").mkdir(parents=True)
+    for name in LECTURES:
+        shutil.copy(ROOT / "notebooks" / name, root / "notebooks" / name)
+    (root / "fixtures").mkdir()
+    shutil.copy(FIXTURE, root / "fixtures" / FIXTURE.name)
+    for name, (source, _, _) in CASES.items():
+        (root / f"{name}.ipynb").write_text(json.dumps(_notebook(source), indent=1))
+    server = start_lab(root, base)
     try:
         yield server
     finally:
@@ -241,12 +105,11 @@ def lab(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    _require_browser()
+    require_browser()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS,
-                                      headless=True, timeout=60_000)
+        chromium = launch(pw)
         try:
             yield chromium
         finally:
@@ -415,3 +278,181 @@ def test_moving_a_slider_replaces_the_figure_in_jupyterlab(case, lab, browser):
         raise
     finally:
         context.close()
+
+
+# ------------------------------------------------------------------------------- every notebook
+@dataclass
+class Run:
+    """What running one notebook in JupyterLab showed: problems by kind, each naming the cell."""
+    name: str
+    problems: dict = field(default_factory=dict)
+    sliders: int = 0
+
+    def add(self, kind: str, message: str) -> None:
+        self.problems.setdefault(kind, []).append(message)
+
+    def report(self, *kinds: str) -> str:
+        lines = [m for k in kinds for m in self.problems.get(k, [])]
+        return f"{self.name}: {len(lines)} problem(s)\n  " + "\n  ".join(lines)
+
+    def cells_with(self, kind: str) -> set:
+        return {int(m.split(":")[0].split()[-1]) for m in self.problems.get(kind, [])}
+
+
+_OPEN_JS = ("(path) => { const nb = window.jupyterapp && window.jupyterapp.shell.currentWidget;"
+            " return !!nb && !!nb.content && nb.context && nb.context.isReady"
+            " && nb.context.path === path; }")
+_CELL_ERRORS_JS = """() => {
+  const out = [];
+  window.jupyterapp.shell.currentWidget.content.widgets.forEach((cell, i) => {
+    if (cell.model.type !== 'code') return;
+    const outputs = cell.model.outputs;
+    for (let k = 0; k < outputs.length; k++) {
+      const o = outputs.get(k).toJSON();
+      if (o.output_type === 'error') out.push([i + 1, `${o.ename}: ${o.evalue}`]);
+    }
+  });
+  return out;
+}"""
+_CELL_SRCS_JS = """(i) => [...document.querySelectorAll(
+    '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell')[i - 1]
+    .querySelectorAll('.jp-OutputArea-output img')].map((im) => im.getAttribute('src'))"""
+
+
+def run_in_lab(page, lab, path: str, name: str, console: list) -> Run:
+    """Open ``path`` (relative to the server's root), run all cells, then move every slider."""
+    run = Run(name)
+    workspace = re.sub(r"\W", "-", path)
+    page.goto(f"{lab.url}/lab/workspaces/{workspace}/tree/{path}?reset&token={lab.token}",
+              wait_until="domcontentloaded", timeout=60_000)
+    page.wait_for_function(_OPEN_JS, arg=path, timeout=60_000)
+    page.wait_for_function(_kernel_idle_js(), timeout=60_000)
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    page.wait_for_function(_kernel_idle_js(), timeout=RUN_ALL_TIMEOUT_MS)
+    for cell, error in page.evaluate(_CELL_ERRORS_JS):
+        run.add("error", f"cell {cell}: raised {error}")
+    frames_before_sliders = len(run_frames(page))
+
+    cells = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell")
+    for i in range(1, cells.count() + 1):
+        cell = cells.nth(i - 1)
+        # ipywidgets shows a widget it cannot display as an error icon, its message on click
+        broken = cell.locator(".jupyter-widgets-error-widget").count()
+        broken += cell.locator(".jp-OutputArea-output").filter(
+            has_text="Error displaying widget").count()
+        if broken:
+            run.add("widget", f"cell {i}: {broken} widget(s) show \"Error displaying widget\" "
+                              "(see the console errors for why)")
+        for j, slider in enumerate(cell.locator(".widget-slider").all()):
+            run.sliders += 1
+            label = slider.locator(".widget-label").first.inner_text().strip()
+            handle = slider.locator(".noUi-handle")
+            if not handle.is_visible():
+                run.add("slider", f"cell {i}: the slider {label!r} does not render")
+                continue
+            before = page.evaluate(_CELL_SRCS_JS, i)
+            readout = slider.locator(".widget-readout")
+            value = readout.inner_text()
+            handle.scroll_into_view_if_needed()
+            handle.focus()
+            handle.press("ArrowRight")
+            if readout.inner_text() == value:  # at its maximum: move it the other way
+                handle.press("ArrowLeft")
+            try:
+                page.wait_for_function(
+                    f"(old) => {{ const now = ({_CELL_SRCS_JS})({i});"
+                    " return now.some((src, k) => src !== old[k]); }",
+                    arg=before, timeout=20_000)
+            except Exception:
+                run.add("slider", f"cell {i}: moving the slider {label!r} (from {value}) did "
+                                  "not change its figure")
+            page.wait_for_function(_kernel_idle_js(), timeout=TIMEOUT_MS)
+            after = page.evaluate(_CELL_SRCS_JS, i)
+            if len(after) != len(before):
+                run.add("slider", f"cell {i}: moving the slider {label!r} left {len(after)} "
+                                  f"images where there were {len(before)} (appended, not "
+                                  "replaced)")
+    for cell, error in page.evaluate(_CELL_ERRORS_JS):
+        message = f"cell {cell}: raised {error}"
+        if message not in run.problems.get("error", []):
+            run.add("error", message)
+    for frame_error in _kernel_errors(run_frames(page)[frames_before_sliders:]):
+        run.add("error", f"cell 0: a slider's callback raised {frame_error}")
+    for line in console:
+        run.add("console", f"cell 0: {line}")
+    return run
+
+
+def run_frames(page) -> list:
+    return getattr(page, "_course_frames", [])
+
+
+def _page(browser, lab):
+    context = browser.new_context(viewport={"width": 1400, "height": 1100})
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    console, frames = [], []
+    page._course_frames = frames
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda data: frames.append(data)))
+    page.on("console", lambda m: m.type == "error" and console.append(m.text))
+    page.on("pageerror", lambda e: console.append(f"uncaught {e}"))
+    return context, page, console
+
+
+_runs: dict = {}
+
+
+def lecture_run(browser, lab, name: str) -> Run:
+    if name not in _runs:
+        context, page, console = _page(browser, lab)
+        try:
+            _runs[name] = run_in_lab(page, lab, f"notebooks/{name}", name, console)
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            first_slider = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .widget-slider")
+            if first_slider.count():
+                first_slider.first.scroll_into_view_if_needed()
+            page.screenshot(path=str(SHOTS / f"{Path(name).stem}.png"))
+        finally:
+            context.close()
+    return _runs[name]
+
+
+@pytest.mark.parametrize("name", LECTURES)
+def test_lecture_runs_in_jupyterlab_without_an_error(name, lab, browser):
+    run = lecture_run(browser, lab, name)
+    assert not {"error", "console"} & run.problems.keys(), run.report("error", "console")
+
+
+@pytest.mark.parametrize("name", LECTURES)
+def test_lecture_widgets_render_and_every_slider_replaces_its_figure(name, lab, browser):
+    run = lecture_run(browser, lab, name)
+    assert not {"widget", "slider"} & run.problems.keys(), run.report("widget", "slider")
+
+
+@pytest.fixture(scope="module")
+def broken_run(browser, lab):
+    context, page, console = _page(browser, lab)
+    try:
+        return run_in_lab(page, lab, f"fixtures/{FIXTURE.name}", FIXTURE.name, console)
+    finally:
+        context.close()
+
+
+# the kind of problem -> the fixture's cells that must raise it (cell 2 is a working explorer)
+BROKEN_CELLS = {"slider": {3}, "widget": {4}, "error": {6}}
+
+
+@pytest.mark.parametrize("kind", sorted(BROKEN_CELLS))
+def test_each_notebook_check_fails_on_exactly_its_broken_fixture_cell(kind, broken_run):
+    assert broken_run.cells_with(kind) == BROKEN_CELLS[kind], broken_run.report(kind)
+
+
+def test_a_console_error_is_caught(broken_run):
+    assert any("fixture: an error in the console" in m
+               for m in broken_run.problems.get("console", [])), broken_run.report("console")
+
+
+def test_the_fixture_explorer_works_so_the_checks_do_not_cry_wolf(broken_run):
+    assert broken_run.sliders == 2
+    flagged = set().union(*(broken_run.cells_with(k) for k in broken_run.problems))
+    assert 2 not in flagged, broken_run.report(*broken_run.problems)
