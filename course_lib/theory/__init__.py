@@ -1,14 +1,25 @@
-"""The derivations behind the lectures, in SymPy, one module per lecture.
+"""The derivations behind the lectures, in SymPy, one module per topic, named by lecture below.
 
 Each lecture notebook shows its derivation as SymPy steps a student reads and changes; the
-module of the same lecture holds the same results, lambdified where widgets, benchmarks and
-tests need numbers, and a test keeps the notebook's steps and the module's results equal.
+module holds the same results, lambdified where widgets, benchmarks and tests need numbers,
+and the notebook (executed by nbval) and tests keep the two equal.
 
-- `gradient_descent` — lecture 02: GD, momentum and Nesterov on a quadratic (iteration
-  matrices, stability regions, optimal hyperparameters, torch's Nesterov form).
+Lecture 02
+- `gradient_descent` — GD, momentum and Nesterov on a quadratic (iteration matrices, stability
+  regions, optimal hyperparameters, torch's Nesterov form).
+- `ripples` — where GD stops on a bowl with bumps, and when heavy ball rolls on.
+- `stale_gradients` — the largest stable step when gradients arrive τ steps late.
+- `noise_floor` — the stationary excess loss of SGD, momentum and Nesterov under gradient noise.
+
+Lecture 03
+- `adaptive` — Adam's bias correction, Adagrad's 1/√t rate, how updates scale when θ → cθ
+  (Adadelta like θ, SGD like 1/θ), Adam's invariance to the gradient's scale.
+
+All lectures
 - `rates` — rates measured from runs, to print next to the predicted ones.
 """
-from . import gradient_descent
+from . import adaptive, gradient_descent, noise_floor, ripples, stale_gradients
 from .rates import measured_rate, trace_rate
 
-__all__ = ["gradient_descent", "measured_rate", "trace_rate"]
+__all__ = ["gradient_descent", "ripples", "stale_gradients", "noise_floor", "adaptive",
+           "measured_rate", "trace_rate"]
