@@ -1,97 +1,85 @@
 """Grade submitted exercise notebooks against the instructor's tests in ``solutions/``.
 
-    python -m course_lib.grade SUBMISSION.ipynb ... --out grades.csv [--timeout SECONDS]
-                               [--total-timeout SECONDS] [--solutions DIR] [--jobs N]
+    python -m course_lib.grade SUBMISSION.ipynb|FOLDER ... --out grades.csv
+                               [--timeout S] [--total-timeout S] [--jobs N] [--memory MiB]
+                               [--feedback DIR] [--totals FILE] [--solutions DIR]
+                               [--restart] [--no-sandbox]
 
-For each submission:
+**Where a question is decided.** Not in the student's kernel. Each test cell is a series of
+``course_lib.check`` calls. The grader runs the solution notebook once, in a clean kernel, with
+the checks publishing *records* (expected values, typical mistakes, settings) instead of
+comparing. It runs each submission with its own answers and the instructor's test cells, each
+check stripped of its expected side, so that the student's kernel only sends back, as plain data,
+what the answers returned on the test inputs. The grader compares the two in its own process
+(`course_lib.check.verdict`): a question scores its points when every one of its checks
+passes. What code in a submission does to ``check``, numpy, builtins, ``sys.modules``, IPython's
+hooks or the test cells can only change what its answers send back — it cannot make a check
+pass that its answers do not pass.
 
-1. Its assignment is read from the notebook metadata ``course_lib.assignment``, or else
-   guessed from the file name (``alice_01_learning_as_optimization.ipynb``,
-   ``01_learning_as_optimization (1).ipynb``, ``01_answers.ipynb``).
-2. The notebook to run is assembled in the order of the *solution*: answer cells
-   (nbgrader ``solution: true``) come from the submission, matched by grade_id (a deleted one is
-   replaced by its exercise stub); test cells and locked cells come from the solution, hidden
-   tests included, so editing or deleting a test changes nothing; cells the student added are
-   kept after the submission's preceding known cell, so their helper functions still run.
-3. It runs in a fresh kernel (this Python, ``sys.executable``) in a temporary directory, with a
-   per-cell time limit and a wall-clock limit for the whole submission. A cell that times out is
-   interrupted and the next cells still run; a kernel that dies, or stays busy after the
-   interrupt, scores the remaining tests 0 with a message saying so.
-4. Each test cell is one question (its grade_id): full points if it ran without error, else 0,
-   with the error's first line as the message.
+**Where the submission runs.** Each in a fresh kernel inside bubblewrap
+(`course_lib.grading.sandbox`: read-only system, no network, no access to the repository's
+solutions, the other submissions or the grades; memory, CPU-time, file-size and output limits),
+with a time limit per cell and one per submission. A cell that times out is interrupted and the
+next cells still run; a kernel that dies, or stays busy after the interrupt, scores the
+remaining tests 0 with a message saying so. One broken submission never stops the batch.
 
-``grades.csv`` has one row per submission and question: ``submission, question, points,
-max_points, message``. A file that cannot be graded gets error rows and the batch goes on.
-Exit status: 0 when grading completed (whatever the scores), 2 on a usage error.
+**What it writes** (`course_lib.grading.report`): ``grades.csv`` with one row per submission
+and question (``submission, question, points, max_points, message, student, assignment``),
+``<out>_totals.csv`` with one row per student, a feedback page per submission in
+``feedback/<student>/<assignment>/<notebook>.html``, and ``<out>_results/``, from which a batch
+run again resumes (graded submissions are not graded again). Submissions are files or
+folders; nbgrader's ``submitted/<student>/<assignment>/<notebook>.ipynb`` gives the student id.
+
+Exit status: 0 when grading completed (whatever the scores), 2 on a usage or instructor error
+(a missing sandbox without ``--no-sandbox``, a malformed solution), 130 when interrupted.
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
 import copy
-import csv
-import json
-import logging
+import hashlib
 import os
-import re
 import sys
 import tempfile
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from queue import Empty
-from time import monotonic
 from typing import Optional, Sequence
 
 import nbformat
-from jupyter_client import AsyncKernelManager
-from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
-from nbclient import NotebookClient
-from nbclient.exceptions import DeadKernelError
-from nbclient.util import ensure_async
 
-from course_lib.exercises import REPO_ROOT, convert, is_answer_cell, is_test_cell, nbgrader_meta
+from course_lib.check import verdict
+from course_lib.exercises import REPO_ROOT, convert, is_test_cell, nbgrader_meta
+from course_lib.grading import sandbox as sb
+from course_lib.grading.kernel import CellResult, execute, one_line, run_notebook
+from course_lib.grading.report import (COLUMNS, Row, Store, number, write_csv, write_feedback,
+                                       write_totals)
+from course_lib.grading.submissions import (Submission, build_notebook, find,
+                                            identify_assignment, is_manual, questions, read,
+                                            strip_expected, student_id)
 
-__all__ = ["Row", "CellResult", "CSV_COLUMNS", "grade_submission", "run_notebook",
-           "build_notebook", "load_solutions", "identify_assignment", "questions",
-           "write_csv", "main"]
+__all__ = ["Row", "CellResult", "CSV_COLUMNS", "Settings", "InstructorError",
+           "grade_submission", "grade_batch", "run_notebook", "build_notebook",
+           "load_solutions", "identify_assignment", "questions", "write_csv", "main"]
 
-CSV_COLUMNS = ("submission", "question", "points", "max_points", "message")
-#: Output kept per cell; a test that prints in a loop must not fill the grader's memory.
-MAX_OUTPUT_CHARS = 1_000_000
-#: Time granted to a kernel to answer after a timed-out cell was interrupted.
-RECOVERY_GRACE = 10.0
-#: Kernel start-up and shut-down allowance in the default total time limit.
-STARTUP_ALLOWANCE = 60.0
-#: The ename of the synthetic execute reply nbclient returns for a timed-out cell.
-_TIMEOUT_ENAME = "course_lib.grade:timeout"
+CSV_COLUMNS = COLUMNS
+_CODE_FILES = ("check.py", "grading/records.py")  # what a reference run's records depend on
 
-_log = logging.getLogger("course_lib.grade.kernel")  # nbclient's log chatter goes nowhere
-_log.addHandler(logging.NullHandler())
-_log.propagate = False
+
+class InstructorError(Exception):
+    """A solution notebook cannot serve as the reference (the message says what to fix)."""
 
 
 @dataclass(frozen=True)
-class Row:
-    """One line of grades.csv: the score of one question of one submission."""
-    submission: str
-    question: str
-    points: float
-    max_points: float
-    message: str = ""
+class Settings:
+    """How every submission of a batch is run."""
+    timeout: float = 60
+    total_timeout: Optional[float] = None
+    sandbox: bool = True
+    limits: sb.Limits = field(default_factory=sb.Limits)
 
-
-@dataclass
-class CellResult:
-    """What happened to one cell of an executed notebook.
-
-    ``status`` is one of ``skipped`` (not code, or empty), ``ok``, ``error``, ``timeout``,
-    ``died`` (the kernel died while it ran) or ``not_run`` (the kernel was dead or stuck, or
-    the total time ran out, before it); ``message`` is a one-line summary, empty when ``ok``.
-    """
-    status: str
-    message: str = ""
-    ename: str = ""
+    def key(self) -> str:
+        return repr((self.timeout, self.total_timeout, self.sandbox, self.limits))
 
 
 # --------------------------------------------------------------------------- solutions
@@ -101,476 +89,313 @@ def load_solutions(solutions_dir) -> dict:
     return {p.stem: p for p in sorted(Path(solutions_dir).glob("*.ipynb"))}
 
 
-def _named_assignment(nb) -> Optional[str]:
-    """The ``course_lib.assignment`` notebook metadata, if the notebook has a usable one."""
-    meta = (nb or {}).get("metadata", {}).get("course_lib", {})
-    named = meta.get("assignment") if isinstance(meta, dict) else None
-    return named if isinstance(named, str) else None
-
-
-def identify_assignment(path, nb, assignments) -> Optional[str]:
-    """The assignment a submission belongs to, or None.
-
-    The notebook metadata ``course_lib.assignment`` wins if it names a known assignment;
-    otherwise the file name decides: the longest assignment name it contains
-    (``bob_01_learning_as_optimization (2).ipynb``), else the one whose ``NN_`` prefix it starts
-    with (``01_answers.ipynb``) if exactly one assignment has that prefix.
-    """
-    named = _named_assignment(nb)
-    if named in assignments:
-        return named
-    name = Path(path).name.lower()
-    contained = [a for a in assignments if a.lower() in name]
-    if contained:
-        return max(contained, key=len)
-    prefixed = [a for a in assignments
-                if re.match(r"\d+_", a) and name.startswith(a.split("_", 1)[0] + "_")]
-    return prefixed[0] if len(prefixed) == 1 else None
-
-
-def _manual(cell) -> bool:
-    """An nbgrader cell graded by hand: a task, a graded answer, or graded markdown."""
-    meta = nbgrader_meta(cell)
-    graded = bool(meta.get("grade"))
-    return bool(meta.get("task")) or (graded and (bool(meta.get("solution"))
-                                                  or cell.get("cell_type") != "code"))
-
-
-def questions(solution_nb) -> list:
-    """``[(grade_id, max_points), ...]`` of the solution's graded cells, in notebook order."""
-    return [(nbgrader_meta(c)["grade_id"], nbgrader_meta(c).get("points", 0))
-            for c in solution_nb.cells if is_test_cell(c) or _manual(c)]
-
-
-# --------------------------------------------------------------------------- assembling
-
-@dataclass
-class _Slot:
-    """Where a cell of the assembled notebook came from and what it means for scoring."""
-    kind: str                  # answer | test | manual | locked | extra
-    label: str                 # grade_id, or a description of a student-added cell
-    points: float = 0
-    answers: list = field(default_factory=list)  # a test's answer cells (since the last test)
-    note: str = ""             # e.g. "answer cell q1 missing"
-
-
-def build_notebook(solution_nb, submission_nb):
-    """The notebook to grade and, cell by cell, where each cell came from (see module doc)."""
-    solution_ids = {nbgrader_meta(c).get("grade_id") for c in solution_nb.cells} - {None}
-    stubs = {nbgrader_meta(c).get("grade_id"): c for c in convert(solution_nb).cells}
-
-    # The submission's cells with a known grade_id (first copy wins); every other cell is
-    # "extra" and anchored to the known cell before it (None: the top of the notebook).
-    matched, extras, anchor = {}, {}, None
-    for cell in submission_nb.get("cells", []):
-        grade_id = nbgrader_meta(cell).get("grade_id") if isinstance(cell, dict) else None
-        if grade_id in solution_ids and grade_id not in matched:
-            matched[grade_id] = cell
-            anchor = grade_id
-        else:
-            extras.setdefault(anchor, []).append(cell)
-
-    cells, slots = [], []
-
-    def add_extras(after):
-        for cell in extras.get(after, []):
-            if cell.get("cell_type") not in ("code", "markdown", "raw"):
-                continue
-            clean = nbformat.v4.new_code_cell() if cell["cell_type"] == "code" else (
-                nbformat.v4.new_markdown_cell() if cell["cell_type"] == "markdown"
-                else nbformat.v4.new_raw_cell())
-            clean.source = cell.get("source", "")
-            where = f"after {after}" if after else "at the top"
-            cells.append(clean)
-            slots.append(_Slot("extra", f"a cell the student added {where}"))
-
-    add_extras(None)
-    pending_answers = []
-    for cell in solution_nb.cells:
-        meta = nbgrader_meta(cell)
-        grade_id = meta.get("grade_id")
-        if not meta:
-            # Plain cells have no id to match: the submission's copies arrive as extras.
-            continue
-        if is_answer_cell(cell):
-            # The student's text in the instructor's cell (type and metadata stay the solution's).
-            new = copy.deepcopy(stubs[grade_id])
-            note = ""
-            if grade_id in matched:
-                new.source = matched[grade_id].get("source", "")
-            else:
-                note = f"answer cell {grade_id} missing"
-            kind = "manual" if _manual(cell) else "answer"
-            cells.append(new)
-            slots.append(_Slot(kind, grade_id, meta.get("points", 0), note=note))
-            if new.cell_type == "code":
-                pending_answers.append(slots[-1])
-        else:
-            new = copy.deepcopy(cell)  # hidden tests included
-            if new.cell_type == "code":
-                new.outputs, new.execution_count = [], None
-            if is_test_cell(cell) and not _manual(cell):
-                slots.append(_Slot("test", grade_id, meta.get("points", 0),
-                                   answers=pending_answers))
-                pending_answers = []
-            else:
-                slots.append(_Slot("manual" if _manual(cell) else "locked", grade_id,
-                                   meta.get("points", 0)))
-            cells.append(new)
-        add_extras(grade_id)
-
-    nb = nbformat.v4.new_notebook(cells=cells, metadata=solution_nb.metadata)
-    return nb, slots
-
-
-# --------------------------------------------------------------------------- execution
-
-class _ThisPythonKernelSpecs(KernelSpecManager):
-    """Every kernel is this interpreter, whatever kernel specs are installed.
-
-    A ``python3`` kernel spec found on the Jupyter path may point at another environment; the
-    grader must run the students' code with the packages it was installed with.
-    """
-
-    def get_kernel_spec(self, kernel_name):
-        return KernelSpec(
-            name="python3", display_name=f"Python {sys.version_info[0]} (grader)",
-            language="python", resource_dir="",
-            argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"])
-
-
-class _GradingClient(NotebookClient):
-    """A NotebookClient that keeps at most MAX_OUTPUT_CHARS of output per cell."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._output_chars = {}
-
-    def output(self, outs, msg, display_id, cell_index):
-        used = self._output_chars.get(cell_index, 0)
-        if used > MAX_OUTPUT_CHARS and msg["msg_type"] != "error":
-            return None
-        self._output_chars[cell_index] = used + len(str(msg.get("content", "")))
-        return super().output(outs, msg, display_id, cell_index)
-
-
-def _one_line(text: str) -> str:
-    """The whole message on one line (a CSV cell): what differs, expected vs got, the hint."""
-    text = re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", str(text))  # ANSI colours of tracebacks
-    return " ".join(text.split())
-
-
-def _error_message(ename: str, evalue: str) -> str:
-    return _one_line(f"{ename}: {evalue}" if str(evalue).strip() else ename)
-
-
-def _seconds(s: float) -> str:
-    return f"{round(float(s), 2):g}"
-
-
-async def _kernel_answers(client, grace: float) -> bool:
-    """Whether the kernel finishes what it was doing and answers within ``grace`` seconds."""
-    msg_id = await ensure_async(client.kc.execute("", silent=True, store_history=False))
-    deadline = monotonic() + grace
-    while (left := deadline - monotonic()) > 0:
-        try:
-            msg = await ensure_async(client.kc.shell_channel.get_msg(timeout=left))
-        except Empty:
-            return False
-        if msg["parent_header"].get("msg_id") == msg_id:  # older replies are skipped
-            return True
-    return False
-
-
-async def _run_cell(client, cell, index, seconds, timeout, total_timeout, replies, label):
-    """Run one code cell; returns its CellResult and, if the kernel is gone, why."""
-    try:
-        await client.async_execute_cell(cell, index)
-    except DeadKernelError:
-        # nbclient also turns the cancellation of this task (Ctrl-C, the total time guard)
-        # into DeadKernelError: let that through as what it is.
-        if asyncio.current_task().cancelling():
-            raise asyncio.CancelledError from None
-        return (CellResult("died", "kernel died while running this cell (os._exit, a crash, "
-                                   "or out of memory)"),
-                f"kernel died before this test ran (it died in {label})")
-
-    content = (replies.pop(index, None) or {"content": {"status": "ok"}})["content"]
-    if content.get("ename") == _TIMEOUT_ENAME:
-        if seconds < timeout:
-            message = (f"not finished when the submission's total time limit of "
-                       f"{_seconds(total_timeout)} s ran out")
-        else:
-            message = f"timed out after {_seconds(timeout)} s"
-        if await _kernel_answers(client, max(2.0, min(float(timeout), RECOVERY_GRACE))):
-            return CellResult("timeout", message, "TimeoutError"), ""
-        await ensure_async(client.km.shutdown_kernel(now=True))
-        return (CellResult("timeout", message, "TimeoutError"),
-                f"not run: the kernel kept running {label} after it timed out and was "
-                f"interrupted (does the code catch KeyboardInterrupt?)")
-    # The execute reply is authoritative; an error output is the fallback.
-    errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
-    if content.get("status") == "error" and content.get("ename"):
-        return CellResult("error", _error_message(content["ename"],
-                                                  content.get("evalue", "")),
-                          content["ename"]), ""
-    if content.get("status") == "error" or errors:
-        ename = errors[0].get("ename", "Error") if errors else "Error"
-        evalue = errors[0].get("evalue", "") if errors else ""
-        return CellResult("error", _error_message(ename, evalue), ename), ""
-    return CellResult("ok"), ""
-
-
-async def _run_cells(nb, results, cwd, timeout, total_timeout, labels) -> None:
-    """Fill ``results`` cell by cell (it is read even if this task is cancelled midway)."""
-    deadline = monotonic() + total_timeout
-    limit = {"seconds": float(timeout)}  # read by nbclient before each cell
-    replies = {}
-    km = AsyncKernelManager(kernel_name="python3", kernel_spec_manager=_ThisPythonKernelSpecs(),
-                            log=_log)
-    client = _GradingClient(
-        nb, km=km, log=_log,
-        timeout_func=lambda cell: limit["seconds"],
-        interrupt_on_timeout=True,
-        # Without this nbclient waits for the interrupted cell's reply, re-interrupting forever
-        # if the code swallows KeyboardInterrupt; with it, it reports the timeout at once and
-        # _run_cell checks whether the kernel recovered.
-        error_on_timeout={"ename": _TIMEOUT_ENAME, "evalue": "", "traceback": []},
-        allow_errors=True, record_timing=False, shutdown_kernel="immediate",
-        on_cell_executed=lambda cell, cell_index, execute_reply:
-            replies.__setitem__(cell_index, execute_reply))
-    env = dict(os.environ)
-    # course_lib must be importable from the temporary directory even when not installed
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
-    env.setdefault("MPLBACKEND", "Agg")
-
-    stopped = ""  # once set, why the remaining cells are not run
-    # The kernel's own stderr (start-up failures, C-level crashes) goes to a file outside the
-    # student's working directory, quoted if the kernel does not start.
-    with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as kernel_log:
-        try:
-            # Started by hand rather than with client.async_setup_kernel: that one installs
-            # SIGINT handlers that turn Ctrl-C into "shut this kernel down and go on with the
-            # next submission", so an instructor could not stop a batch.
-            await client.async_start_new_kernel(cwd=str(cwd), env=env, stderr=kernel_log)
-            await client.async_start_new_kernel_client()
-        except Exception as exc:
-            kernel_log.seek(0)
-            tail = kernel_log.read().strip().splitlines()
-            why = _one_line(f"grader error: the kernel did not start ({type(exc).__name__}: "
-                            f"{exc}) {tail[-1] if tail else ''}")
-            for i, cell in enumerate(nb.cells):
-                if cell.cell_type == "code" and cell.source.strip():
-                    results[i] = CellResult("not_run", why)
-            if client.km is not None and client.km.has_kernel:
-                await client._async_cleanup_kernel()
-            return
-        try:
-            for index, cell in enumerate(nb.cells):
-                if cell.cell_type != "code" or not cell.source.strip():
-                    continue
-                if stopped:
-                    results[index] = CellResult("not_run", stopped)
-                    continue
-                remaining = deadline - monotonic()
-                if remaining <= 1:
-                    stopped = (f"not run: the submission used up its total time limit of "
-                               f"{_seconds(total_timeout)} s")
-                    results[index] = CellResult("not_run", stopped)
-                    continue
-                limit["seconds"] = min(float(timeout), remaining)
-                results[index], stopped = await _run_cell(client, cell, index, limit["seconds"],
-                                                          timeout, total_timeout, replies,
-                                                          labels[index])
-        finally:
-            await client._async_cleanup_kernel()
-
-
-def run_notebook(nb, cwd, timeout: float = 60, total_timeout: Optional[float] = None,
-                 labels: Optional[Sequence[str]] = None) -> list:
-    """Execute ``nb`` (in place) in a fresh kernel of this Python; one CellResult per cell.
-
-    Errors are recorded, not raised. A cell running longer than ``timeout`` seconds is
-    interrupted and the next cells run; if the kernel then does not answer, or dies, the
-    remaining cells are ``not_run``. ``total_timeout`` (default: ``timeout`` per code cell plus
-    a start-up allowance) bounds the whole run. ``labels`` name cells in messages.
-    """
-    code_cells = sum(1 for c in nb.cells if c.cell_type == "code")
-    if total_timeout is None:
-        total_timeout = timeout * max(code_cells, 1) + STARTUP_ALLOWANCE
-    labels = list(labels) if labels is not None else [f"cell {i}" for i in range(len(nb.cells))]
-    results = [CellResult("skipped") for _ in nb.cells]
-
-    async def guarded():
-        # The per-cell limits already respect the total; this guard only fires if something
-        # hangs outside them (nbclient waiting on a kernel that neither answers nor dies).
-        try:
-            await asyncio.wait_for(_run_cells(nb, results, cwd, timeout, total_timeout, labels),
-                                   total_timeout + RECOVERY_GRACE + 30)
-        except asyncio.TimeoutError:
-            why = (f"stopped: the submission ran past its total time limit of "
-                   f"{_seconds(total_timeout)} s")
-            for i, cell in enumerate(nb.cells):
-                if results[i].status == "skipped" and cell.cell_type == "code" \
-                        and cell.source.strip():
-                    results[i] = CellResult("not_run", why)
-
-    asyncio.run(guarded())
-    return results
-
-
-# --------------------------------------------------------------------------- grading
-
-def _read_submission(path: Path):
-    """The submission as a v4 NotebookNode; ValueError with a student-readable reason if not."""
-    if not path.is_file():
-        raise ValueError(f"{path} is not a file: pass the path of a .ipynb notebook")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise ValueError("not a Jupyter notebook (the file is not UTF-8 text): submit the "
-                         ".ipynb file saved from Jupyter") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"not a Jupyter notebook (invalid JSON: {exc.msg} at line {exc.lineno} "
-                         f"column {exc.colno}): submit the .ipynb file saved from Jupyter"
-                         ) from None
-    if not isinstance(data, dict) or ("cells" not in data and "worksheets" not in data):
-        raise ValueError("not a Jupyter notebook (JSON without 'cells'): submit the .ipynb "
-                         "file saved from Jupyter")
-    try:
-        return nbformat.reads(text, as_version=4)
-    except Exception as exc:
-        raise ValueError(_one_line(f"not a readable Jupyter notebook ({type(exc).__name__}: "
-                                   f"{exc}): re-save it in Jupyter and submit again")) from None
-
-
-def _error_rows(name, solution_nb, message) -> list:
-    if solution_nb is None:
-        return [Row(name, "(submission)", 0, 0, _one_line(message))]
-    return [Row(name, q, 0, pts, _one_line(message)) for q, pts in questions(solution_nb)]
-
-
 def _read_solution(path: Path):
+    """The solution notebook, checked: markers well formed, test cells made of checks."""
     nb = nbformat.read(str(path), as_version=4)
     convert(nb, name=str(path))  # a malformed solution raises ValueError saying what to fix
+    for cell in nb.cells:
+        if is_test_cell(cell) and not is_manual(cell):
+            where = f"{path}: test cell {nbgrader_meta(cell)['grade_id']}"
+            try:
+                stripped = strip_expected(cell.source)
+            except SyntaxError as exc:
+                raise ValueError(f"{where} is not plain Python ({exc.msg}, line {exc.lineno}): "
+                                 f"the grader parses test cells to strip their expected "
+                                 f"values") from None
+            except ValueError as exc:
+                raise ValueError(f"{where}, {exc}") from None
+            if stripped == cell.source or "check." not in stripped:
+                raise ValueError(f"{where} makes no course_lib.check call: the grader decides a "
+                                 f"question only from the checks' records (write each assert as "
+                                 f"check.scalar / check.array / check.function)")
     return nb
 
 
-def _score(slots, results, name) -> list:
-    rows = []
+def _file_hash(*paths) -> str:
+    h = hashlib.sha256()
+    for p in paths:
+        h.update(Path(p).read_bytes())
+    return h.hexdigest()
+
+
+def _reference_key(solution_path: Path) -> str:
+    package = Path(__file__).resolve().parent
+    return _file_hash(solution_path, *(package / f for f in _CODE_FILES))
+
+
+async def reference_records(solution_path: Path, settings: Settings,
+                            store: Optional[Store] = None) -> dict:
+    """``{grade_id: [record, ...]}``: what the solution's test cells publish in a clean kernel.
+
+    Raises InstructorError if a test cell fails, publishes nothing, or if the solution does not
+    pass its own checks.
+    """
+    key = _reference_key(solution_path)
+    if key in _REFERENCES:
+        return _REFERENCES[key]
+    stored = store.load("reference", str(solution_path.resolve()), key) if store else None
+    if stored is not None:
+        _REFERENCES[key] = stored["records"]
+        return stored["records"]
+    solution = _read_solution(solution_path)
+    nb = copy.deepcopy(solution)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    ids = [nbgrader_meta(c).get("grade_id") or f"cell {i}" for i, c in enumerate(nb.cells)]
+    with tempfile.TemporaryDirectory(prefix="course_lib_reference_") as cwd:
+        results = await execute(nb, cwd, timeout=max(settings.timeout, 600), labels=ids,
+                                sandbox=settings.sandbox, limits=settings.limits,
+                                check_mode="reference")
+    records = {}
+    for cell, grade_id, result in zip(nb.cells, ids, results):
+        if cell.cell_type != "code" or result.status == "skipped":
+            continue
+        where = f"{solution_path}: cell {grade_id}"
+        if result.status != "ok":
+            raise InstructorError(f"{where} fails when the solution runs: {result.message}")
+        if not is_test_cell(cell):
+            continue
+        if not result.records:
+            raise InstructorError(f"{where} published no check records (does it call "
+                                  f"course_lib.check?)")
+        for record in result.records:
+            message = verdict(record)
+            if message:
+                raise InstructorError(f"{where}: the solution fails its own check: {message}")
+        records[grade_id] = result.records
+    _REFERENCES[key] = records
+    if store is not None:
+        store.save("reference", str(solution_path.resolve()), key, {"records": records})
+    return records
+
+
+_REFERENCES: dict = {}  # reference runs of this process, by solution content
+
+
+# --------------------------------------------------------------------------- scoring
+
+def _check_failure(reference: list, submitted: list) -> Optional[str]:
+    """The first failing check of a test cell (None: all pass), or why results are missing."""
+    for i, ref in enumerate(reference):
+        if i >= len(submitted):
+            return f"no result for the check {ref['name']!r}"
+        try:
+            message = verdict(ref, submitted[i])
+        except Exception as exc:  # records a submission forged or broke
+            message = (f"{ref['name']}: the results your kernel sent for this check are "
+                       f"malformed ({type(exc).__name__}): did your code publish results "
+                       f"itself, or change course_lib.check?")
+        if message:
+            return message
+    if len(submitted) > len(reference):
+        return (f"the test produced {len(submitted)} results where the instructor's test "
+                f"produces {len(reference)}: results were published by code other than the "
+                f"test's checks")
+    return None
+
+
+def _score(slots, results, references: dict, name: str, student: str, assignment: str,
+           limits: sb.Limits):
+    """Rows (one per question) and notes for the feedback page."""
+    rows, notes = [], []
     for slot, result in zip(slots, results):
+        if slot.kind in ("answer", "extra") and result.output_cut:
+            notes.append(f"{slot.label}: its output was cut (more than the output limit).")
         if slot.kind == "answer" and result.status in ("error", "timeout", "died") \
                 and not slot.note:
             what = {"timeout": "timed out", "died": "killed the kernel"}.get(
                 result.status, f"raised {result.ename or 'an error'}")
+            if "MemoryError" in result.ename:
+                what += f" (a submission may use {sb.size_text(limits.memory)} of memory)"
             slot.note = f"answer cell {slot.label} {what}"
+            if result.status != "error" or result.ename != "NotImplementedError":
+                notes.append(f"{slot.label}: {result.message}")
+        if slot.kind == "extra" and result.status in ("error", "timeout", "died"):
+            notes.append(f"{slot.label}: {result.message}")
         if slot.kind == "manual":
             rows.append(Row(name, slot.label, 0, slot.points,
-                            "graded by hand: not scored automatically"))
+                            "graded by hand: not scored automatically", student, assignment))
         if slot.kind != "test":
             continue
-        if result.status in ("ok", "skipped"):
-            rows.append(Row(name, slot.label, slot.points, slot.points, ""))
+        failure = _check_failure(references.get(slot.label, []), result.records)
+        if failure is None:
+            rows.append(Row(name, slot.label, slot.points, slot.points, "", student, assignment))
             continue
-        message = result.message
-        if result.ename == "NotImplementedError":
-            message = "not answered: the answer still raises NotImplementedError"
-        if result.status == "died":
-            message = "kernel died while running this test"
-        notes = [a.note for a in slot.answers if a.note]
-        if notes and result.status != "not_run":
-            message = "; ".join(notes + [message])
-        rows.append(Row(name, slot.label, 0, slot.points, _one_line(message)))
-    return rows
+        missing = failure.startswith("no result for the check")
+        if missing and result.status == "not_run":
+            message = result.message
+        else:
+            if missing and result.status != "ok":
+                failure = result.message
+                if result.ename == "NotImplementedError":
+                    failure = "not answered: the answer still raises NotImplementedError"
+                elif result.status == "died":
+                    failure = f"kernel died while running this test ({result.message})"
+                elif "MemoryError" in result.ename:
+                    failure += f" (a submission may use {sb.size_text(limits.memory)} of memory)"
+            elif missing:
+                failure += (": your code stopped the test from reporting it (did it change "
+                            "`check` or a variable the test uses?)")
+            message = "; ".join([a.note for a in slot.answers if a.note] + [failure])
+        rows.append(Row(name, slot.label, 0, slot.points, message, student, assignment))
+    return rows, notes
 
 
-def grade_submission(path, solutions_dir=REPO_ROOT / "solutions", timeout: float = 60,
-                     total_timeout: Optional[float] = None, name: Optional[str] = None) -> list:
-    """Grade one submitted notebook; returns its grades.csv rows (never raises for bad input).
+# --------------------------------------------------------------------------- one submission
 
-    ``name`` is the ``submission`` column (default: ``path`` as given).
-    """
-    path = Path(path)
-    name = str(path) if name is None else name
-    assignments = load_solutions(solutions_dir)
+def _error_result(sub: Submission, student, assignment, solution_nb, message) -> dict:
+    if solution_nb is None:
+        rows = [Row(sub.name, "(submission)", 0, 0, message, student, assignment or "")]
+    else:
+        rows = [Row(sub.name, q, 0, pts, message, student, assignment)
+                for q, pts in questions(solution_nb)]
+    return {"submission": sub.name, "student": student, "assignment": assignment or "",
+            "rows": [asdict(r) for r in rows], "notes": []}
+
+
+async def _grade(sub: Submission, assignments: dict, settings: Settings, store) -> dict:
+    """The result of one submission (its rows and notes); never raises for bad input."""
     try:
-        submission = _read_submission(path)
+        submission = read(sub.path)
     except ValueError as exc:
-        assignment = identify_assignment(path, None, assignments)
+        assignment = identify_assignment(sub.path, None, assignments)
         solution = _read_solution(assignments[assignment]) if assignment else None
-        return _error_rows(name, solution, str(exc))
-    assignment = identify_assignment(path, submission, assignments)
+        return _error_result(sub, student_id(sub, assignment), assignment, solution, str(exc))
+    assignment = identify_assignment(sub.path, submission, assignments)
+    student = student_id(sub, assignment)
     if assignment is None:
-        named = _named_assignment(submission)
+        named = (submission.get("metadata", {}).get("course_lib", {}) or {}).get("assignment")
         known = ", ".join(assignments) or "none"
-        return _error_rows(name, None, (
+        return _error_result(sub, student, None, None, (
             f"unknown assignment {named!r} in the notebook metadata" if named else
             "cannot tell which assignment this is (no course_lib.assignment metadata and no "
             "assignment name in the file name)") + f"; known assignments: {known}. Rename the "
             "file to contain the assignment name, e.g. alice_<assignment>.ipynb")
     solution = _read_solution(assignments[assignment])
+    references = await reference_records(assignments[assignment], settings, store)
     nb, slots = build_notebook(solution, submission)
     with tempfile.TemporaryDirectory(prefix="course_lib_grade_", ignore_cleanup_errors=True) \
             as cwd:
-        results = run_notebook(nb, cwd, timeout, total_timeout, [s.label for s in slots])
-    return _score(slots, results, name)
+        results = await execute(nb, cwd, timeout=settings.timeout,
+                                total_timeout=settings.total_timeout,
+                                labels=[s.label for s in slots], sandbox=settings.sandbox,
+                                limits=settings.limits, check_mode="submission")
+    rows, notes = _score(slots, results, references, sub.name, student, assignment,
+                         settings.limits)
+    return {"submission": sub.name, "student": student, "assignment": assignment,
+            "rows": [asdict(r) for r in rows], "notes": notes}
+
+
+def _submission_key(sub: Submission, assignments: dict, settings: Settings) -> str:
+    h = hashlib.sha256(str(sub.path.resolve()).encode())
+    try:
+        with open(sub.path, "rb") as f:
+            for chunk in iter(lambda: f.read(2 ** 20), b""):
+                h.update(chunk)
+    except OSError:
+        h.update(b"unreadable")
+    for name, path in sorted(assignments.items()):
+        h.update(name.encode() + _reference_key(path).encode())
+    h.update(settings.key().encode())
+    return h.hexdigest()
+
+
+def _rows(result: dict) -> list:
+    return [Row(**r) for r in result["rows"]]
+
+
+def grade_submission(path, solutions_dir=REPO_ROOT / "solutions", timeout: float = 60,
+                     total_timeout: Optional[float] = None, name: Optional[str] = None, *,
+                     sandbox: Optional[bool] = None, limits: sb.Limits = sb.Limits()) -> list:
+    """Grade one submitted notebook; returns its grades.csv rows (never raises for bad input).
+
+    ``name`` is the ``submission`` column (default: ``path`` as given); ``sandbox`` defaults to
+    bubblewrap where it works.
+    """
+    path = Path(path)
+    sub = Submission(path, str(path) if name is None else name)
+    settings = Settings(timeout, total_timeout, sb.problem() is None if sandbox is None
+                        else sandbox, limits)
+    result = asyncio.run(_grade(sub, load_solutions(solutions_dir), settings, None))
+    return _rows(result)
+
+
+# --------------------------------------------------------------------------- a batch
+
+async def grade_batch(subs: list, assignments: dict, settings: Settings, store: Store,
+                      jobs: int, on_result, restart: bool = False) -> None:
+    """Grade ``subs`` with ``jobs`` kernels at a time; ``on_result(index, result, reused)``
+    is called as each finishes (stored results are reused unless ``restart``)."""
+    keys = [_submission_key(s, assignments, settings) for s in subs]
+    todo = []
+    for i, (sub, key) in enumerate(zip(subs, keys)):
+        stored = None if restart else store.load("submission", str(sub.path.resolve()), key)
+        if stored is not None:
+            on_result(i, stored, True)
+        else:
+            todo.append(i)
+    # The reference runs first (they may reveal an instructor error before anyone is graded)
+    needed = {identify_assignment(subs[i].path, _peek(subs[i].path), assignments) for i in todo}
+    await asyncio.gather(*(reference_records(assignments[a], settings, store)
+                           for a in sorted(filter(None, needed))))
+    limit = asyncio.Semaphore(jobs)
+
+    async def one(i):
+        async with limit:
+            try:
+                result = await _grade(subs[i], assignments, settings, store)
+            except InstructorError:
+                raise
+            except Exception as exc:  # a grader bug becomes an error row, never a lost batch
+                result = _error_result(subs[i], student_id(subs[i], None), None, None,
+                                       one_line(f"grader error: {type(exc).__name__}: {exc}"))
+        store.save("submission", str(subs[i].path.resolve()), keys[i], result)
+        on_result(i, result, False)
+
+    await asyncio.gather(*(one(i) for i in todo))
+
+
+def _peek(path: Path):
+    """The notebook, if it can be read (only to see which assignment it is)."""
+    try:
+        return read(path)
+    except ValueError:
+        return None
 
 
 # --------------------------------------------------------------------------- CLI
 
-def _num(x):
-    return int(x) if float(x).is_integer() else float(x)
-
-
-def write_csv(rows, out) -> None:
-    """Write ``rows`` to ``out`` with the header ``CSV_COLUMNS``."""
-    with open(out, "w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(CSV_COLUMNS)
-        for r in rows:
-            writer.writerow([r.submission, r.question, _num(r.points), _num(r.max_points),
-                             r.message])
-
-
-def _summary(name, rows) -> str:
-    got = sum(r.points for r in rows)
-    total = sum(r.max_points for r in rows)
-    line = f"{name}: {_num(got)}/{_num(total)}"
-    if len(rows) == 1 and rows[0].question == "(submission)":
-        line += f" ({rows[0].message})"
+def _summary(result: dict) -> str:
+    rows = result["rows"]
+    line = (f"{result['submission']}: {number(sum(r['points'] for r in rows))}/"
+            f"{number(sum(r['max_points'] for r in rows))}")
+    if len(rows) == 1 and rows[0]["question"] == "(submission)":
+        line += f" ({rows[0]['message']})"
     return line
 
 
-def _grade_job(args) -> list:
-    """grade_submission for the CLI: any grader bug becomes an error row, never a crash."""
-    path, solutions_dir, timeout, total_timeout = args
-    try:
-        return grade_submission(path, solutions_dir, timeout, total_timeout)
-    except Exception as exc:
-        return [Row(str(path), "(submission)", 0, 0,
-                    _one_line(f"grader error: {type(exc).__name__}: {exc}"))]
+def _parse_memory(text: str) -> int:
+    units = {"k": 2 ** 10, "m": 2 ** 20, "g": 2 ** 30}
+    text = text.strip().lower().removesuffix("ib").removesuffix("b")
+    factor = units.get(text[-1:], None)
+    value = float(text[:-1] if factor else text) * (factor or 2 ** 20)
+    if value < 64 * 2 ** 20:
+        raise argparse.ArgumentTypeError("give at least 64 MiB (e.g. 2GiB, 512MiB)")
+    return int(value)
 
 
-class _Serial:
-    """The executor interface for --jobs 1: grade in this process, one after the other."""
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-    def map(self, fn, items):
-        return map(fn, items)
+def _default_jobs() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
+        os.cpu_count() or 1)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m course_lib.grade",
         description="Grade submitted notebooks against the tests in solutions/.")
-    parser.add_argument("submissions", nargs="*", type=Path, metavar="SUBMISSION.ipynb")
+    parser.add_argument("submissions", nargs="*", type=Path, metavar="SUBMISSION",
+                        help="notebooks, or folders of them (nbgrader's submitted/ layout too)")
     parser.add_argument("--out", type=Path, required=True, help="CSV file to write")
     parser.add_argument("--timeout", type=float, default=60,
                         help="seconds each cell may run (default: %(default)s)")
@@ -579,8 +404,20 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                              "(default: timeout × code cells + 60)")
     parser.add_argument("--solutions", type=Path, default=REPO_ROOT / "solutions",
                         help="instructor notebooks (default: %(default)s)")
-    parser.add_argument("--jobs", type=int, default=1,
-                        help="submissions graded in parallel (default: %(default)s)")
+    parser.add_argument("--jobs", type=int, default=_default_jobs(),
+                        help="submissions graded at once, one kernel each "
+                             "(default: the number of cores, %(default)s)")
+    parser.add_argument("--memory", type=_parse_memory, default=sb.Limits().memory,
+                        help="memory per submission, e.g. 2GiB (default), 512MiB")
+    parser.add_argument("--feedback", type=Path, default=None,
+                        help="folder for the feedback pages (default: feedback/ next to --out)")
+    parser.add_argument("--totals", type=Path, default=None,
+                        help="per-student totals (default: OUT_totals.csv next to --out)")
+    parser.add_argument("--restart", action="store_true",
+                        help="grade everything again, ignoring the results of earlier runs")
+    parser.add_argument("--no-sandbox", action="store_true",
+                        help="run submissions without bubblewrap (only where it is missing: "
+                             "their code then runs with your permissions)")
     args = parser.parse_args(argv)
 
     def usage(message):
@@ -599,6 +436,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if not args.solutions.is_dir():
         return usage(f"solutions directory {args.solutions} does not exist; pass "
                      f"--solutions DIR")
+    missing = [p for p in args.submissions if not p.exists()]
+    if missing:
+        return usage(f"no such file or folder: {', '.join(map(str, missing))}")
     assignments = load_solutions(args.solutions)
     if not assignments:
         return usage(f"no solution notebooks (*.ipynb) in {args.solutions}")
@@ -607,20 +447,54 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             _read_solution(path)
         except Exception as exc:
             return usage(f"solution notebook {path} is malformed: {exc}")
+    why = sb.problem()
+    if why and not args.no_sandbox:
+        return usage(f"cannot sandbox the submissions: {why}.\nInstall bubblewrap, or pass "
+                     f"--no-sandbox to grade without it: each submission's code then runs with "
+                     f"your permissions (it can read and change your files and use the "
+                     f"network); only the memory, CPU, file-size and time limits apply.")
+    if args.no_sandbox:
+        print("WARNING: grading WITHOUT a sandbox (--no-sandbox): each submission's code runs "
+              "with your permissions and can read or change your files and use the network. "
+              "Only the time, memory, CPU and file-size limits apply.", file=sys.stderr)
+    subs = find(args.submissions)
+    if not subs:
+        return usage("no notebooks (*.ipynb) in the folders given")
 
-    jobs = [(p, args.solutions, args.timeout, args.total_timeout) for p in args.submissions]
-    rows = []
+    settings = Settings(args.timeout, args.total_timeout, not args.no_sandbox,
+                        sb.Limits(memory=args.memory))
+    out = args.out
+    feedback = args.feedback or out.parent / "feedback"
+    totals = args.totals or out.with_name(f"{out.stem}_totals.csv")
+    store = Store(out.with_name(f"{out.stem}_results"))
+    results: dict = {}
+
+    def on_result(i, result, reused):
+        # Everything graded so far, in command-line order, rewritten whole after each one
+        results[i] = result
+        done = [results[k] for k in sorted(results)]
+        write_csv([row for r in done for row in _rows(r)], out)
+        write_totals(done, totals)
+        write_feedback(feedback, result)
+        print(f"[{len(results)}/{len(subs)}] {_summary(result)}"
+              + (" (graded before)" if reused else ""), flush=True)
+
     try:
-        with ProcessPoolExecutor(max_workers=args.jobs) if args.jobs > 1 else _Serial() as pool:
-            for path, submission_rows in zip(args.submissions, pool.map(_grade_job, jobs)):
-                print(_summary(str(path), submission_rows), flush=True)
-                rows.extend(submission_rows)
+        asyncio.run(grade_batch(subs, assignments, settings, store, args.jobs, on_result,
+                                args.restart))
+    except InstructorError as exc:
+        return usage(str(exc))
     except KeyboardInterrupt:
-        print(f"interrupted: {args.out} not written", file=sys.stderr)
+        print(f"interrupted: {len(results)} of {len(subs)} submissions graded and written to "
+              f"{out}; run the same command again to grade the rest (graded submissions are "
+              f"not graded again)", file=sys.stderr)
         return 130
-    write_csv(rows, args.out)
-    print(f"wrote {len(rows)} rows to {args.out}")
+    for warning in write_totals([results[k] for k in sorted(results)], totals):
+        print(f"warning: {warning}", file=sys.stderr)
+    n_rows = sum(len(r["rows"]) for r in results.values())
+    print(f"wrote {n_rows} rows to {out}, totals to {totals}, feedback to {feedback}/")
     return 0
+
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,11 +1,21 @@
 """course_lib.check: feedback says what is wrong, with numbers and a hint."""
 import ast
+import csv
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
+import nbformat
 import numpy as np
 import pytest
 
 from course_lib import check
+from course_lib.grading import sandbox
+
+REPO = Path(__file__).resolve().parent.parent
+REPO_SOLUTIONS = sorted((REPO / "solutions").glob("*.ipynb"))
 
 
 def test_a_correct_answer_prints_a_tick(capsys):
@@ -345,9 +355,7 @@ def test_missing_or_foreign_results_fail_the_check():
 # ------------------------------------------------------------------ the course's test cells
 
 def _solution_test_cells():
-    import nbformat
-
-    for path in sorted((Path(__file__).resolve().parents[1] / "solutions").glob("*.ipynb")):
+    for path in REPO_SOLUTIONS:
         for cell in nbformat.read(str(path), as_version=4).cells:
             meta = cell.metadata.get("nbgrader", {})
             if meta.get("grade") and not meta.get("solution"):
@@ -373,3 +381,180 @@ def test_every_check_of_the_course_hidden_ones_included_gives_a_hint():
             assert hint is not None and not (isinstance(hint, ast.Constant)
                                              and hint.value is None), (
                 f"{where}, line {call.lineno}: check.{call.func.attr} without a hint")
+
+
+# --------------------------------------------------------------------------- the course's feedback
+# Typical wrong answers (each loses exactly its question, with the message that names the
+# mistake) and alternative correct answers (full marks), graded by the CLI in one batch.
+
+L01, L02 = "01_learning_as_optimization", "02_gradient_descent"
+_RISK = "def empirical_risk(theta, X, y):\n    z = X @ theta\n    return {}"
+_GRAD = "from course_lib.data import sigmoid\n\n\ndef risk_gradient(theta, X, y):\n    {}"
+_GD = "def gradient_descent(grad, theta0, eta, steps):\n    {}"
+_HESS = "def risk_hessian(theta, X):\n    p = sigmoid(X @ theta)\n    return {}"
+_STEP = "def max_stable_step(H):\n    return {}"
+_ERR = "def error_rate(theta, X, y):\n    return {}"
+_EPOCH = "def sgd_epoch(theta, batch_grad, order, batch_size, eta):\n    {}\n    return theta"
+_MOM = "def momentum_step(theta, m, grad, eta, mu):\n    {}"
+_NAG = "def nesterov_step(theta, m, grad, eta, mu):\n    {}"
+_T2L = "def torch_to_lecture(p, b, eta, mu):\n    {}"
+_MAX = "def momentum_max_eta(A, mu):\n    return {}"
+_OPT = ("def optimal_momentum(A):\n    lams = np.linalg.eigvalsh(A)\n    lo, hi = lams[0], lams[-1]"
+        "\n    k = np.sqrt(hi / lo)\n    return {}")
+
+# submission -> {answer cell: (source, None for full marks or a phrase its message contains)}
+LECTURE_SUBMISSIONS = {
+    f"sum_{L01}.ipynb": {
+        "q1_answer": (_RISK.format("np.sum(np.logaddexp(0.0, z) - y * z)"),
+                      "267 times the expected value: a sum of 267 terms"),
+        "q2_answer": (_GRAD.format("g = np.zeros(len(theta))\n    for xi, yi in zip(X, y):\n"
+                                   "        g += (sigmoid(xi @ theta) - yi) * xi\n"
+                                   "    return g / len(y)"), None),
+        "q3_answer": (_GD.format("thetas = [np.array(theta0, dtype=float)]\n"
+                                 "    for _ in range(steps):\n"
+                                 "        thetas.append(thetas[-1] - eta * grad(thetas[-1]))\n"
+                                 "    return thetas"), "got a list of 21 arrays"),
+        "q5_answer": (_STEP.format("2.0 / np.linalg.eigvals(H)[-1]"),
+                      "the smallest eigenvalue λ, not the largest"),
+        "q6_answer": (_ERR.format("np.count_nonzero((X @ theta > 0) != y) / len(y)"), None),
+    },
+    f"alias_{L01}.ipynb": {
+        "q1_answer": (_RISK.format("float(np.sum(np.logaddexp(0.0, z) - y * z) / len(y))"), None),
+        "q2_answer": (_GRAD.format("return (sigmoid(X @ theta) - y) @ X"), "267 times"),
+        "q3_answer": (_GD.format("theta = theta0.copy()\n    thetas = [theta]\n"
+                                 "    for _ in range(steps):\n"
+                                 "        theta -= eta * grad(theta)\n"
+                                 "        thetas.append(theta)\n    return np.array(thetas)"),
+                      "every row of your answer is the same array"),
+        "q4_answer": (_HESS.format("X.T @ ((p * (1 - p))[:, None] * X)"), "267 times"),
+        "q5_answer": (_STEP.format("2.0 / np.max(np.diag(H))"), "largest diagonal entry"),
+        "q6_answer": (_ERR.format("np.mean((X @ theta > 0) == y)"), "you returned the accuracy"),
+    },
+    f"fixed_{L01}.ipynb": {
+        "q1_answer": (_RISK.format("np.mean(np.log(1 + np.exp(z)) - y * z)"),
+                      "non-finite value"),
+        "q2_answer": (_GRAD.format("return (sigmoid(X @ theta) - y) @ X / 267"),
+                      "len(y) (31 here)"),
+        "q3_answer": (_GD.format("out = np.empty((steps + 1, len(theta0)))\n    out[0] = theta0\n"
+                                 "    for t in range(steps):\n"
+                                 "        out[t + 1] = out[t] - eta * grad(out[t])\n"
+                                 "    return out"), None),
+        "q5_answer": (_STEP.format("2.0 / np.max(np.abs(np.linalg.eigvals(H)))"), None),
+        "q6_answer": (_ERR.format("np.mean((X @ theta >= 0) != y)"), "you predict 8 when z ≥ 0"),
+    },
+    f"torch_{L02}.ipynb": {
+        "q1_answer": (_EPOCH.format("for s in range(0, len(order) - batch_size + 1, batch_size):\n"
+                                    "        theta = theta - eta * batch_grad(theta, "
+                                    "order[s:s + batch_size])"), "you returned θ₀ unchanged"),
+        "q2_answer": (_MOM.format("m = mu * m + grad(theta)\n    return theta - eta * m, m"),
+                      "torch.optim.SGD's form of momentum"),
+        "q3_answer": (_NAG.format("m = mu * m - eta * grad(theta)\n    return theta + m, m"),
+                      "this is plain momentum"),
+        "q4_answer": (_T2L.format("m = eta * b\n    return p - mu * m, m"), "wrong sign"),
+        "q5_answer": (_MAX.format("2 * (1 + mu) / np.linalg.eigvals(A)[-1]"),
+                      "uses the smallest eigenvalue"),
+        "q6_answer": (_OPT.format("(2 / (np.sqrt(lo) + np.sqrt(hi))) ** 2, (k - 1) / (k + 1)"),
+                      "µ* is not squared"),
+    },
+    f"behind_{L02}.ipynb": {
+        "q1_answer": (_EPOCH.format("for idx in np.array_split(order, np.arange(batch_size, "
+                                    "len(order), batch_size)):\n"
+                                    "        theta = theta - eta * batch_grad(theta, idx)"), None),
+        "q2_answer": (_MOM.format("return theta + m, mu * m - eta * grad(theta)"),
+                      "θ moved by the old velocity"),
+        "q3_answer": (_NAG.format("m = mu * m - eta * grad(theta - mu * m)\n"
+                                  "    return theta + m, m"), "gradient at θ − µm, behind θ"),
+        "q4_answer": (_T2L.format("m = -eta * b\n    return p + mu * m, m"), "θ = p + µm"),
+        "q5_answer": (_MAX.format("2 / np.linalg.eigvalsh(A)[-1]"),
+                      "plain gradient descent's bound"),
+        "q6_answer": (_OPT.format("[(2 / (np.sqrt(lo) + np.sqrt(hi))) ** 2, "
+                                  "((k - 1) / (k + 1)) ** 2]"), None),
+    },
+    f"order_{L02}.ipynb": {
+        "q1_answer": (_EPOCH.format("t0 = theta\n    for s in range(0, len(order), batch_size):\n"
+                                    "        theta = theta - eta * batch_grad(t0, "
+                                    "order[s:s + batch_size])"), "both steps were taken from θ₀"),
+        "q2_answer": (_MOM.format("m *= mu\n    m -= eta * grad(theta)\n    return theta + m, m"),
+                      "changed its argument #2 (`m`) in place"),
+        "q3_answer": (_NAG.format("g = grad(theta)\n    b = mu * m + g\n"
+                                  "    return theta - eta * (g + mu * b), b"),
+                      "torch.optim.SGD(nesterov=True)'s update"),
+        "q5_answer": (_MAX.format("2 * (1 + mu) / max(np.linalg.eigvals(A).real)"), None),
+        "q6_answer": (_OPT.format("np.array([(2 / (np.sqrt(lo) + np.sqrt(hi))) ** 2, "
+                                  "((k - 1) / (k + 1)) ** 2])"), "expected a tuple of 2 results"),
+    },
+    f"shifted_{L02}.ipynb": {
+        "q2_answer": (_MOM.format("m = mu * m - eta * grad(theta)\n    return m, theta + m"),
+                      "right but in the wrong order"),
+        "q3_answer": (_NAG.format("g = grad(theta)\n    m = mu * m - eta * g\n"
+                                  "    return theta + mu * m - eta * g, m"),
+                      "the form θ ← θ + µ·(new m) − η∇L(θ)"),
+        "q5_answer": (_MAX.format("2 * (1 + mu) / np.max(np.diag(A))"), "largest diagonal entry"),
+        "q6_answer": (_OPT.format("(2 / (np.sqrt(lo) + np.sqrt(hi))) ** 2, ((k - 1) / (k + 1)) ** 2"
+                                  ) .replace("lams = np.linalg.eigvalsh(A)\n    lo, hi = lams[0], "
+                                             "lams[-1]", "lo, hi = np.min(np.diag(A)), "
+                                                         "np.max(np.diag(A))"),
+                      "λ_min and λ_max from the diagonal entries"),
+    },
+}
+
+
+def _lecture_submission(name):
+    assignment = L01 if L01 in name else L02
+    nb = nbformat.read(str(REPO / "solutions" / f"{assignment}.ipynb"), as_version=4)
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") in LECTURE_SUBMISSIONS[name]:
+            cell.source = LECTURE_SUBMISSIONS[name][cell.metadata["nbgrader"]["grade_id"]][0]
+    return nb
+
+
+@pytest.fixture(scope="module")
+def lecture_batch(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("lectures")
+    for name in LECTURE_SUBMISSIONS:
+        nbformat.write(_lecture_submission(name), str(tmp / name))
+    for solution in REPO_SOLUTIONS:  # the solutions themselves score full marks
+        shutil.copy(solution, tmp / f"solution_{solution.name}")
+    no_sandbox = [] if sandbox.problem() is None or os.environ.get("CI") else ["--no-sandbox"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "course_lib.grade", *LECTURE_SUBMISSIONS,
+         *(f"solution_{p.name}" for p in REPO_SOLUTIONS), "--out", "grades.csv",
+         "--timeout", "60", "--jobs", "4", "--solutions", str(REPO / "solutions"), *no_sandbox],
+        cwd=tmp, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    with open(tmp / "grades.csv", newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.mark.skipif(not REPO_SOLUTIONS, reason="no solutions/*.ipynb in the repository yet")
+@pytest.mark.parametrize("name", list(LECTURE_SUBMISSIONS))
+def test_typical_mistakes_lose_exactly_their_question_and_are_named(lecture_batch, name):
+    rows = {r["question"]: r for r in lecture_batch if r["submission"] == name}
+    assert rows, f"no rows for {name}"
+    answers = {q.replace("_answer", "_tests"): expect
+               for q, (_, expect) in LECTURE_SUBMISSIONS[name].items()}
+    for question, row in rows.items():
+        expect = answers.get(question)
+        if expect is None:  # untouched (the solution's) or an alternative correct answer
+            assert (float(row["points"]), row["message"]) == (float(row["max_points"]), ""), (
+                f"{name} {question} lost points: {row['message']}")
+        else:
+            assert float(row["points"]) == 0, f"{name} {question} passed"
+            assert expect in row["message"], f"{name} {question}: {row['message']}"
+            assert any(s in row["message"] for s in ("Hint:", "Likely cause:", "wrong order")), (
+                f"{name} {question} gives no hint: {row['message']}")
+
+
+@pytest.mark.skipif(not REPO_SOLUTIONS, reason="no solutions/*.ipynb in the repository yet")
+@pytest.mark.parametrize("solution", [p.name for p in REPO_SOLUTIONS])
+def test_the_course_solutions_score_full_marks(lecture_batch, solution):
+    rows = [r for r in lecture_batch if r["submission"] == f"solution_{solution}"]
+    assert rows and all(r["points"] == r["max_points"] and r["message"] == "" for r in rows), [
+        r["message"] for r in rows]
+
+
+@pytest.mark.skipif(not REPO_SOLUTIONS, reason="no solutions/*.ipynb in the repository yet")
+def test_the_whole_message_reaches_the_grades_file(lecture_batch):
+    longest = max((r["message"] for r in lecture_batch), key=len)
+    assert len(longest) > 300 and longest.rstrip().endswith(".")
+    assert all(not r["message"].endswith("…") for r in lecture_batch)

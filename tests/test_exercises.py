@@ -62,8 +62,8 @@ def test_markdown_solution_region_becomes_your_answer_here():
 
 def test_hidden_tests_are_removed_with_their_markers_and_visible_tests_kept():
     cell = _cell(convert(_solution()), "q2_test")
-    assert cell.source == ('assert mean([1, 2, 3]) == 2, "mean([1, 2, 3]) should be 2"\n'
-                           'print("✓ mean")')
+    assert cell.source == ('check.scalar("mean([1, 2, 3])", mean([1, 2, 3]), 2, '
+                           'hint="the sum over the count.")')
 
 
 def test_cells_without_markers_are_copied_unchanged():
@@ -178,7 +178,8 @@ def test_check_no_answers_flags_markers_outputs_and_leaked_answer_text():
 
     leaked = convert(_solution())
     _cell(leaked, "q2_answer").source = "def mean(xs):\n    return sum(xs) / len(xs)"
-    _cell(leaked, "q2_test").source += '\nassert mean([2.5]) == 2.5, "mean([2.5]) should be 2.5"'
+    _cell(leaked, "q2_test").source += ('\ncheck.scalar("mean([2.5]) (hidden)", mean([2.5]), 2.5, '
+                                        'hint="the mean of one number is that number.")')
     _cell(leaked, "q1_test").outputs = [nbformat.v4.new_output("stream", name="stdout", text="✓")]
     problems = check_no_answers(leaked, _solution())
     assert any("q2_answer" in p and "solution text" in p for p in problems)
