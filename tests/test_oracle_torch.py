@@ -13,8 +13,9 @@ The mappings proved here (notebook 03's table of conventions):
 * ``Nesterov(eta, mu)`` (θ̃ = θ + µm; m ← µm − η∇L(θ̃); θ ← θ + m) ≡ ``SGD(..., nesterov=True)``
   under the look-ahead change of variable p_t = θ̃_t = θ_t + µ m_t (see the test's docstring).
 * Schedules: ``SGD(step_decay(η₀, factor, every))`` ≡ SGD + ``StepLR(step_size=every,
-  gamma=factor)``. With momentum the two conventions part at the first decay: torch scales the
-  whole buffer by the *current* lr, the course scales each gradient by the lr of its own step.
+  gamma=factor)``. With momentum, and with Nesterov, the two conventions part at the first
+  decay: torch scales the whole buffer by the *current* lr, the course scales each gradient by
+  the lr of its own step.
 """
 import numpy as np
 import pytest
@@ -25,7 +26,10 @@ torch = pytest.importorskip(
            "course dependency; CI installs the CPU wheel with "
            "`.venv/bin/python -m pip install torch==2.13.0`)")
 
+import sympy as sp  # noqa: E402
+
 from course_lib import schedules  # noqa: E402
+from course_lib.theory import gradient_descent as T  # noqa: E402
 from course_lib.optim import SGD, Momentum, Nesterov, run  # noqa: E402
 from course_lib.problems import quadratic, rosenbrock  # noqa: E402
 
@@ -93,9 +97,14 @@ def assert_same_trajectory(got, expected, what, rtol=RTOL):
                                 f"(> {rtol:g}); got {got[worst]}, expected {expected[worst]}")
 
 
+#: torch's Nesterov parameter p in the course's variables (θ, m, µ): lecture 02's result
+TORCH_P = sp.lambdify((T.theta, T.m, T.mu), T.TORCH_NESTEROV["p"], "numpy")
+
+
 def lookahead(thetas, mu):
-    """θ̃_t = θ_t + µ m_t with m_t = θ_t − θ_{t−1} (m_0 = 0, so θ̃_0 = θ_0)."""
-    return thetas + mu * velocities(thetas)
+    """θ̃_t = θ_t + µ m_t with m_t = θ_t − θ_{t−1} (m_0 = 0, so θ̃_0 = θ_0): torch's p_t, by the
+    change of variables the theory module states (T.TORCH_NESTEROV)."""
+    return TORCH_P(thetas, velocities(thetas), mu)
 
 
 def velocities(thetas):
@@ -326,3 +335,33 @@ def test_momentum_with_a_decaying_lr_parts_from_torch_at_the_first_decay(
         theta = theta + m
         rescaled.append(theta)
     assert_same_trajectory(theirs, np.array(rescaled), what + ": torch vs rescaled velocity")
+
+
+@pytest.mark.parametrize("mu", [0.5, 0.9])
+@pytest.mark.parametrize("problem, start, eta_gd, eta_hb, eta_nag",
+                         [PROBLEMS[1], PROBLEMS[3], PROBLEMS[-2]])
+def test_nesterov_with_a_decaying_lr_parts_from_torch_at_the_first_decay(
+        problem, start, eta_gd, eta_hb, eta_nag, mu):
+    """The conventions table's Nesterov row: p_t = θ_t + µ m_t holds for a constant η only.
+
+    Up to step `every` both use η₀ and agree. The first step with η₁ = factor·η₀ moves torch's
+    p by −η₁(1 + µ) g − η₁ µ² b and the course's look-ahead point by (1 + µ) m' − µ m =
+    −η₁(1 + µ) g + µ² m = −η₁(1 + µ) g − η₀ µ² b (m = −η₀ b, g the same gradient, taken at the
+    same point): torch's step minus the course's is (η₀ − η₁) µ² b_every, and from there on the
+    trajectories differ.
+    """
+    factor, every = 0.5, 50
+    eta0 = eta_nag(mu)
+    sched = schedules.step_decay(eta0, factor, every)
+    ours = lookahead(run(Nesterov(sched, mu), problem, start, STEPS).thetas, mu)
+    theirs, bufs = torch_trajectory(
+        lambda ps: torch.optim.SGD(ps, lr=eta0, momentum=mu, nesterov=True), problem, start,
+        scheduler=lambda opt: torch.optim.lr_scheduler.StepLR(opt, step_size=every,
+                                                              gamma=factor))
+    what = f"Nesterov(step_decay({eta0:g}, {factor}, {every}), mu={mu}) on {problem.name}"
+    assert_same_trajectory(theirs[:every + 1], ours[:every + 1], what + ", before the decay")
+    err = rel_err(theirs, ours)
+    assert np.all(err[every + 1:] > 1e-8), f"{what}: expected torch to differ after the decay"
+    jump = (theirs[every + 1] - theirs[every]) - (ours[every + 1] - ours[every])
+    np.testing.assert_allclose(jump, (eta0 - factor * eta0) * mu ** 2 * bufs[every],
+                               rtol=1e-7, atol=1e-12 * np.abs(ours).max())
