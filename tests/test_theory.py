@@ -1,4 +1,8 @@
-"""The SymPy convergence theory of lecture 02 against numbers measured from course_lib.optim."""
+"""The SymPy convergence theory of lecture 02: notebook 02's derivations equal the library's
+results, and the library's numbers equal rates measured from course_lib.optim."""
+from pathlib import Path
+
+import nbformat
 import numpy as np
 import pytest
 import sympy as sp
@@ -9,40 +13,92 @@ from course_lib.optim import SGD, Momentum, Nesterov, run
 from course_lib.problems import quadratic
 
 OPTIMIZERS = {"gd": lambda eta, mu: SGD(eta), "momentum": Momentum, "nesterov": Nesterov}
+NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "02_gradient_descent.ipynb"
 
 
-def test_characteristic_polynomials_are_the_lectures_recurrences():
-    z, eta, mu, lam = T.z, T.eta, T.mu, T.lam
-    assert sp.simplify(T.characteristic_polynomial("gd") - (z - (1 - eta * lam))) == 0
-    assert sp.simplify(T.characteristic_polynomial("momentum")
-                       - (z ** 2 - (1 + mu - eta * lam) * z + mu)) == 0
-    assert sp.simplify(T.characteristic_polynomial("nesterov")
-                       - (z ** 2 - (1 + mu) * (1 - eta * lam) * z + mu * (1 - eta * lam))) == 0
+@pytest.fixture(scope="module")
+def derived():
+    """What notebook 02's derivation cells (tagged "derivation") define, run in order in one
+    namespace: the notebook's own SymPy steps, without its numerical experiments. The notebook
+    asserts its results against the library too (nbval runs those asserts); this test keeps
+    the two equal when only the library or only a derivation cell changes."""
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    cells = [c for c in nb.cells if c.cell_type == "code"
+             and "derivation" in c.metadata.get("tags", [])]
+    assert len(cells) >= 10, "notebook 02 lost its derivation cells (tag: derivation)"
+    namespace = {}
+    for cell in cells:
+        source = "\n".join(line for line in cell.source.splitlines()
+                           if not line.lstrip().startswith("%"))  # IPython magics
+        exec(compile(source, f"<notebook 02, derivation cell {cell.id}>", "exec"), namespace)
+    return namespace
 
 
-def test_closed_forms_and_bounds():
-    assert sp.simplify(T.gd_error_closed_form() - sp.Symbol("e_0") * (1 - T.eta * T.lam) ** T.t) == 0
-    assert T.gd_stability_bound() == 2 / T.lam
-    assert sp.simplify(T.momentum_stability_bound() - 2 * (1 + T.mu)) == 0
-    assert sp.simplify(T.nesterov_stability_bound() - 2 * (1 + T.mu) / (1 + 2 * T.mu)) == 0
-    opt = T.gd_optimal()
-    assert sp.simplify(opt["eta"] - 2 / (T.lam_min + T.lam_max)) == 0
-    assert sp.simplify(opt["rate"] - (T.kappa - 1) / (T.kappa + 1)) == 0
-    mom = T.momentum_optimal()
-    rk = sp.sqrt(T.kappa)
-    assert sp.simplify(mom["rate"] - (rk - 1) / (rk + 1)) == 0
-    assert sp.simplify(mom["eta"] - (2 / (sp.sqrt(T.lam_min) + sp.sqrt(T.lam_max))) ** 2) == 0
-    assert sp.simplify(mom["mu"] - ((sp.sqrt(T.lam_max) - sp.sqrt(T.lam_min))
-                                    / (sp.sqrt(T.lam_max) + sp.sqrt(T.lam_min))) ** 2) == 0
+def same(a, b):
+    return sp.simplify(sp.sympify(a) - sp.sympify(b)) == 0
 
 
-def test_torchs_nesterov_is_the_lookahead_form():
-    assert T.nesterov_torch_equivalence() == 0
+def test_the_notebooks_gd_derivation_gives_the_librarys_results(derived):
+    assert same(derived["z"] - derived["gd_factor"], T.characteristic_polynomial("gd"))
+    assert same(derived["gd_limit"], T.stable_limit("gd"))
+    assert same(derived["gd_eta_star"], T.optimum("gd")["eta"])
+    assert same(derived["gd_rate_star"], T.optimum("gd")["rate"])
+
+
+@pytest.mark.parametrize("method, short", [("momentum", "mom"), ("nesterov", "nag")])
+def test_the_notebooks_matrices_polynomials_and_bounds_are_the_librarys(derived, method, short):
+    difference = sp.simplify(derived[f"{short}_matrix"] - T.iteration_matrix(method))
+    assert difference == sp.zeros(2, 2)
+    assert same(derived[f"{short}_poly"], T.characteristic_polynomial(method))
+    assert same(derived[f"{short}_limit"], T.stable_limit(method))
+
+
+def test_the_notebooks_polyak_optimum_and_torch_change_of_variables_are_the_librarys(derived):
+    for name in ("eta", "mu", "rate"):
+        assert same(derived[f"mom_{name}_star"], T.optimum("momentum")[name]), name
+    assert same(derived["torch_p"], T.TORCH_NESTEROV["p"])
+    assert same(derived["torch_b"], T.TORCH_NESTEROV["b"])
+
+
+def test_the_librarys_results_are_the_textbook_formulas():
+    """Polyak (1964) for momentum, Lessard, Recht & Packard (2016) for Nesterov."""
+    z, eta, mu, lam, k = T.z, T.eta, T.mu, T.lam, T.kappa
+    assert same(T.characteristic_polynomial("momentum"), z ** 2 - (1 + mu - eta * lam) * z + mu)
+    assert same(T.characteristic_polynomial("nesterov"),
+                z ** 2 - (1 + mu) * (1 - eta * lam) * z + mu * (1 - eta * lam))
+    assert same(T.stable_limit("nesterov"), 2 * (1 + mu) / (1 + 2 * mu))
+    assert same(T.optimum("gd")["rate"], (k - 1) / (k + 1))
+    assert same(T.optimum("momentum")["rate"], (sp.sqrt(k) - 1) / (sp.sqrt(k) + 1))
+    assert same(T.optimum("nesterov")["rate"], 1 - 2 / sp.sqrt(3 * k + 1))
+
+
+@pytest.mark.parametrize("method", T.METHODS)
+def test_optimal_settings_give_the_optimal_rate_and_no_grid_point_beats_it(method):
+    p = quadratic(50.0, angle=0.3)
+    lo, hi = p.eigenvalues.min(), p.eigenvalues.max()
+    best = T.optimal_settings(method, lo, hi)
+    at_best = float(T.rate(method, best["eta"], best["mu"], p.eigenvalues))
+    assert at_best == pytest.approx(best["rate"], rel=1e-7)
+    etas, mus = np.meshgrid(np.linspace(1e-3, 4.0, 300) / hi, np.linspace(0.0, 0.995, 300))
+    grid = T.rate(method, etas, mus if method != "gd" else 0.0, p.eigenvalues)
+    assert grid.min() >= best["rate"] - 1e-9
+
+
+def test_largest_stable_eta_is_the_bound_over_lambda_max_and_bad_arguments_say_so():
+    np.testing.assert_allclose(T.largest_stable_eta("momentum", [0.0, 0.5], 4.0), [0.5, 0.75])
+    np.testing.assert_allclose(T.largest_stable_eta("nesterov", 0.5, 1.0), 1.5)
+    with pytest.raises(ValueError, match="0 ≤ µ < 1"):
+        T.largest_stable_eta("momentum", 1.0, 1.0)
+    with pytest.raises(ValueError, match="positive-definite"):
+        T.optimal_settings("momentum", 2.0, 1.0)
+    for fn in (T.iteration_matrix, T.characteristic_polynomial, T.stable_limit, T.optimum):
+        with pytest.raises(ValueError, match="use one of"):
+            fn("adam")
 
 
 @pytest.mark.parametrize("method", ["momentum", "nesterov"])
 def test_spectral_radius_crosses_one_exactly_at_the_derived_stability_bound(method):
-    bound = T.momentum_stability_bound() if method == "momentum" else T.nesterov_stability_bound()
+    bound = T.stable_limit(method)
     for mu in (0.0, 0.3, 0.9):
         x = float(bound.subs(T.mu, mu))  # the largest stable ηλ
         below = T.spectral_radius(method, (1 - 1e-6) * x, mu, 1.0)
