@@ -99,11 +99,13 @@ class Offline:
     """A browser context in which every request that is not local is recorded and aborted
     (so nothing leaves the machine), plus the console errors of its pages."""
 
-    def __init__(self, browser, **context_args):
+    def __init__(self, browser, allowed: tuple = (), **context_args):
+        """``allowed``: URL prefixes that count as local too (a server on this machine)."""
         self.context = browser.new_context(**context_args)
         self.remote: list[str] = []
         self.errors: list[str] = []
-        self.context.route(lambda url: not url.startswith(LOCAL_SCHEMES), self._stop)
+        local = LOCAL_SCHEMES + tuple(allowed)
+        self.context.route(lambda url: not url.startswith(local), self._stop)
         self.context.on("page", self._watch)
 
     def _stop(self, route):

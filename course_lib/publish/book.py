@@ -78,7 +78,15 @@ def config() -> dict:
         "launch_buttons": {"notebook_interface": "classic", "binderhub_url": "",
                            "jupyterhub_url": "", "thebe": False, "colab_url": ""},
         "sphinx": {"config": {
-            # relative to _static: the copy made by write_source
+            # Jupyter Book's extensions less sphinx_thebe: it puts a CDN address into every
+            # page, twice (a script error), for a live-code button this book does not offer
+            "extensions": ["sphinx_togglebutton", "sphinx_copybutton", "myst_nb", "jupyter_book",
+                           "sphinx_comments", "sphinx_external_toc", "sphinx.ext.intersphinx",
+                           "sphinx_design", "sphinx_book_theme"],
+            # relative to _static: write_source puts MathJax into _mathjax/, which Sphinx copies
+            # there (a folder named _static would make Jupyter Book load every .js file in it
+            # on every page, MathJax twice)
+            "html_static_path": ["_mathjax"],
             "mathjax_path": MATHJAX,
             # a TeX mistake shows as an error (the tests look for them), not as red text
             "mathjax3_config": {"options": {"enableMenu": False},
@@ -94,7 +102,9 @@ def config() -> dict:
             "html_theme_options": {"use_download_button": False,
                                    "use_fullscreen_button": False,
                                    "use_repository_button": False},
-            "suppress_warnings": ["mystnb.unknown_mime_type"],
+            # heading levels inside notebook outputs (Markdown printed by code) are the
+            # notebook's business; broken links and missing pages still fail the build
+            "suppress_warnings": ["mystnb.unknown_mime_type", "myst.header"],
         }},
     }
 
@@ -156,7 +166,7 @@ def write_source(src: Path, executed: Path, node_modules: Path, root: Path = ROO
     # YAML is a superset of JSON: no YAML writer needed
     (src / "_toc.yml").write_text(json.dumps(toc(sections, root), indent=1), encoding="utf-8")
     (src / "_config.yml").write_text(json.dumps(config(), indent=1), encoding="utf-8")
-    copy_assets(node_modules, src / "_static", files=("mathjax/LICENSE", MATHJAX))
+    copy_assets(node_modules, src / "_mathjax", files=("mathjax/LICENSE", MATHJAX))
     return src
 
 
