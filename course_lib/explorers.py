@@ -116,8 +116,11 @@ def gd_explorer(surfaces, eta: float = 0.5, steps: int = 60, start=(-0.8, -0.6),
         return (f"Gradient descent with step size η = {eta:.3g} for {steps} steps, started at "
                 f"({start_x:.2f}, {start_y:.2f}) as fractions of each window. One panel per "
                 f"surface ({', '.join(n for n, _ in results)}): filled contours of the loss "
-                "with a colour bar, the minima as white stars, the path of the iterates in red "
-                "from a ring at the start. Last panel: the gap L(θ_t) − L(θ*) against the step "
+                "with a colour bar, the minima as white stars"
+                + (", saddle points as white crosses" if any(s is not None for s in saddles)
+                   else "")
+                + ", the path of the iterates in red from a ring at the start. Last panel: "
+                "the gap L(θ_t) − L(θ*) against the step "
                 f"t on a log scale, one curve per surface. At the end: {where}.")
 
     def update(eta, steps, start_x, start_y):
