@@ -27,15 +27,16 @@ and then looks at the figure sees the new one.
 from __future__ import annotations
 
 import asyncio
-import io
+import struct
 import traceback
+import zlib
 from typing import Callable, Dict, Optional, Sequence
 
 import ipywidgets as W
 import numpy as np
 from IPython.display import Image, display
 
-__all__ = ["LiveFigure", "log_slider", "slider"]
+__all__ = ["LiveFigure", "encode_png", "log_slider", "slider"]
 
 
 def slider(description: str, value: float, min: float, max: float, step: float,
@@ -109,11 +110,7 @@ class LiveFigure:
 
     def png(self) -> bytes:
         """The rendered canvas as PNG bytes."""
-        from PIL import Image as PILImage
-        rgba = np.asarray(self.fig.canvas.buffer_rgba())
-        out = io.BytesIO()
-        PILImage.fromarray(rgba).save(out, format="png", compress_level=1)
-        return out.getvalue()
+        return encode_png(np.asarray(self.fig.canvas.buffer_rgba()))
 
     def update(self, *_):
         changed = self._update(**self.values())
@@ -163,3 +160,30 @@ def _loop_of_browser_message():
         return None
     parent = kernel.get_parent("shell") or {}
     return loop if parent.get("header", {}).get("msg_type") == "comm_msg" else None
+
+
+def _chunk(tag: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
+
+
+def encode_png(rgba: np.ndarray) -> bytes:
+    """A PNG of an (h, w, 4) uint8 image, made for speed: every row unfiltered, zlib level 1,
+    and no alpha channel when the image is opaque (as a figure is).
+
+    PNG encoding is a third of what a slider move costs in the kernel. A plot is mostly flat
+    colour, which zlib compresses well without PNG's row filters; on the explorers' figures
+    this is about twice as fast as PIL's encoder at its fastest level, and the file is smaller.
+    """
+    rgba = np.asarray(rgba)
+    if rgba.dtype != np.uint8 or rgba.ndim != 3 or rgba.shape[2] != 4:
+        raise ValueError(f"encode_png: expected an (h, w, 4) uint8 RGBA array, got "
+                         f"{rgba.dtype} of shape {rgba.shape}")
+    opaque = bool(rgba[..., 3].min() == 255)
+    pixels = rgba[..., :3] if opaque else rgba
+    h, w, c = pixels.shape
+    rows = np.empty((h, 1 + w * c), np.uint8)
+    rows[:, 0] = 0  # filter type None
+    rows[:, 1:] = pixels.reshape(h, w * c)
+    header = struct.pack(">IIBBBBB", w, h, 8, 2 if opaque else 6, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header)
+            + _chunk(b"IDAT", zlib.compress(rows.tobytes(), 1)) + _chunk(b"IEND", b""))

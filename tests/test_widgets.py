@@ -190,3 +190,36 @@ def test_an_error_in_a_scheduled_redraw_is_printed_not_lost(monkeypatch, capsys)
 
     asyncio.run(drag())
     assert "ValueError: steps must be positive" in capsys.readouterr().err
+
+
+def test_encode_png_is_lossless_with_and_without_transparency():
+    import io
+
+    import pytest
+    from PIL import Image
+
+    from course_lib.widgets import encode_png
+
+    rng = np.random.default_rng(7)
+    opaque = rng.integers(0, 256, size=(7, 5, 4), dtype=np.uint8)
+    opaque[..., 3] = 255
+    translucent = opaque.copy()
+    translucent[2, 3, 3] = 10
+    for rgba, mode in ((opaque, "RGB"), (translucent, "RGBA")):
+        with Image.open(io.BytesIO(encode_png(rgba))) as im:
+            assert im.mode == mode
+            back = np.asarray(im.convert("RGBA"))
+        np.testing.assert_array_equal(back, rgba)
+    with pytest.raises(ValueError, match="RGBA"):
+        encode_png(opaque[..., :3])
+
+
+def test_the_live_figure_png_is_its_canvas():
+    import io
+
+    from PIL import Image
+
+    live, _, _ = _explorer()
+    with Image.open(io.BytesIO(live.png())) as im:
+        shown = np.asarray(im.convert("RGBA"))
+    np.testing.assert_array_equal(shown, np.asarray(live.fig.canvas.buffer_rgba()))
