@@ -54,7 +54,7 @@ from course_lib.grading import sandbox as sb
 from course_lib.grading.kernel import CellResult, execute, one_line, run_notebook
 from course_lib.grading.report import (COLUMNS, Row, Store, number, write_csv, write_feedback,
                                        write_totals)
-from course_lib.grading.submissions import (Submission, build_notebook, find,
+from course_lib.grading.submissions import (Submission, build_notebook, count_checks, find,
                                             identify_assignment, is_manual, questions, read,
                                             strip_expected, student_id)
 
@@ -97,14 +97,14 @@ def _read_solution(path: Path):
         if is_test_cell(cell) and not is_manual(cell):
             where = f"{path}: test cell {nbgrader_meta(cell)['grade_id']}"
             try:
-                stripped = strip_expected(cell.source)
+                strip_expected(cell.source)
             except SyntaxError as exc:
                 raise ValueError(f"{where} is not plain Python ({exc.msg}, line {exc.lineno}): "
                                  f"the grader parses test cells to strip their expected "
                                  f"values") from None
             except ValueError as exc:
                 raise ValueError(f"{where}, {exc}") from None
-            if stripped == cell.source or "check." not in stripped:
+            if not count_checks(cell.source):
                 raise ValueError(f"{where} makes no course_lib.check call: the grader decides a "
                                  f"question only from the checks' records (write each assert as "
                                  f"check.scalar / check.array / check.function)")

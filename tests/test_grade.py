@@ -28,6 +28,7 @@ from course_lib import grade
 from course_lib.exercises import convert
 from course_lib.grade import CSV_COLUMNS, grade_submission, identify_assignment, run_notebook
 from course_lib.grading import sandbox as sb
+from course_lib.grading.report import write_totals
 from course_lib.grading.submissions import build_notebook, strip_expected
 
 REPO = Path(__file__).resolve().parent.parent
@@ -131,8 +132,9 @@ def _meta_tampered():
 
 
 def _writer(tmp: Path):
-    """A submission that tries to read the hidden tests and the others' files, and to change
-    files outside its own folder; q1 scores only if every attempt failed. It opens files to
+    """A submission that tries to read the hidden tests and the others' files, to change files
+    outside its own folder, to reach the network and to see other processes; q1 scores only if
+    every attempt failed. It opens files to
     append nothing, so that even a failed sandbox changes no file but the grades, which it
     really tries to overwrite."""
     import course_lib
@@ -163,6 +165,16 @@ for attempt in (lambda: open({str(tmp / "grades.csv")!r}, "w").write("hacked"),
         attempt()
     except OSError:
         pass
+
+
+# no network, and only its own processes in sight
+import socket
+try:
+    socket.create_connection(("1.1.1.1", 53), timeout=2).close()
+    BLOCKED.append(False)
+except OSError:
+    BLOCKED.append(True)
+BLOCKED.append(len([p for p in os.listdir("/proc") if p.isdigit()]) < 10)
 
 
 def double(x):
@@ -289,14 +301,13 @@ def batch(tmp_path_factory):
         _write(tmp, name, nb)
     alice_before = (tmp / "alice_99_fixture.ipynb").read_bytes()
     solution_before = (tmp / "solutions" / "99_fixture.ipynb").read_bytes()
-    started = time.monotonic()
     proc = subprocess.run(
         [sys.executable, "-m", "course_lib.grade", *subs, "--out", "grades.csv",
          "--timeout", "3", "--jobs", "4", "--solutions", "solutions", *NO_SANDBOX],
         cwd=tmp, capture_output=True, text=True, timeout=400)
     rows = _read_csv(tmp / "grades.csv")
     return {"proc": proc, "rows": _by_submission(rows), "raw": rows,
-            "elapsed": time.monotonic() - started, "names": list(subs), "tmp": tmp,
+            "names": list(subs), "tmp": tmp,
             "alice_before": alice_before, "solution_before": solution_before,
             "header": (tmp / "grades.csv").read_text().splitlines()[0]}
 
@@ -469,7 +480,7 @@ def test_a_forged_or_missing_result_is_named_in_the_message(batch):
 
 
 @needs_sandbox
-def test_a_submission_cannot_read_the_tests_or_change_files_outside_its_folder(batch):
+def test_a_submission_cannot_read_the_tests_change_files_outside_its_folder_or_go_online(batch):
     tmp = batch["tmp"]
     assert _points(batch, "mallory_write_99_fixture.ipynb") == FULL
     assert (tmp / "alice_99_fixture.ipynb").read_bytes() == batch["alice_before"]
@@ -505,9 +516,17 @@ def test_the_totals_have_one_row_per_student_for_a_gradebook(batch):
     assert len(totals) == len({r["student"] for r in totals})
 
 
-def test_batch_grades_in_bounded_time(batch):
-    # ~30 submissions, several hanging or flooding: the time limits, not the students, bound it
-    assert batch["elapsed"] < 300
+def test_the_totals_take_the_better_of_two_submissions_of_one_assignment(tmp_path):
+    def result(student, points):
+        return {"student": student, "assignment": "99_fixture", "rows": [
+            {"points": points, "max_points": 6}]}
+
+    warnings = write_totals([result("amy", 2), result("amy", 5), result("bo", 1)],
+                            tmp_path / "totals.csv")
+    assert [(r["student"], r["99_fixture"]) for r in _read_csv(tmp_path / "totals.csv")] == [
+        ("amy", "5"), ("bo", "1")]
+    assert warnings == ["amy handed in 99_fixture more than once; the totals take the better "
+                        "score"]
 
 
 # --------------------------------------------------------------------------- nothing lost

@@ -2,6 +2,7 @@
 
 - ``records``: the plain-data format in which a test cell's results leave a kernel
 - ``sandbox``: bubblewrap and resource limits around a submission's kernel
+- ``launch``: inside the sandbox, sets the limits, starts the kernel, ends it with the grader
 - ``kernel``: running a notebook cell by cell in such a kernel, collecting the records
 - ``submissions``: reading, identifying and assembling a submitted notebook
 - ``report``: grades.csv, the totals, the per-student feedback files, the resumable store

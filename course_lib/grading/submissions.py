@@ -28,7 +28,7 @@ import nbformat
 from course_lib.exercises import convert, is_answer_cell, is_test_cell, nbgrader_meta
 
 __all__ = ["Submission", "MAX_BYTES", "find", "read", "identify_assignment", "student_id",
-           "questions", "is_manual", "Slot", "build_notebook", "strip_expected",
+           "questions", "is_manual", "Slot", "build_notebook", "strip_expected", "count_checks",
            "CHECK_FUNCTIONS"]
 
 #: A submitted file larger than this is not read (a notebook with huge outputs, or no notebook).
@@ -209,6 +209,14 @@ class _Strip(ast.NodeTransformer):
         node.args = [given[p] for p in params[:2] if p in given]
         node.keywords = [ast.keyword(arg=p, value=given[p]) for p in keep[2:] if p in given]
         return node
+
+
+def count_checks(source: str) -> int:
+    """How many ``check.*`` calls the cell's code makes (in its text)."""
+    return sum(1 for node in ast.walk(ast.parse(source))
+               if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+               and isinstance(node.func.value, ast.Name) and node.func.value.id == "check"
+               and node.func.attr in CHECK_FUNCTIONS)
 
 
 def strip_expected(source: str) -> str:
