@@ -29,7 +29,7 @@ from course_lib.exercises import convert
 from course_lib.grade import CSV_COLUMNS, grade_submission, identify_assignment, run_notebook
 from course_lib.grading import sandbox as sb
 from course_lib.grading.report import write_totals
-from course_lib.grading.submissions import build_notebook, strip_expected
+from course_lib.grading.submissions import build_notebook, find, strip_expected, student_id
 
 REPO = Path(__file__).resolve().parent.parent
 SOLUTIONS = Path(__file__).parent / "fixtures" / "grading" / "solutions"
@@ -723,3 +723,21 @@ def test_without_bubblewrap_the_grader_refuses_unless_told_no_sandbox(tmp_path):
     assert told.returncode == 0, told.stderr
     assert "WARNING: grading WITHOUT a sandbox" in told.stderr
     assert "alice_99_fixture.ipynb: 6/6" in told.stdout
+
+
+def test_nbgrader_layout_gives_the_student_id_whichever_folder_is_named(tmp_path):
+    for student in ("alice", "bob"):
+        folder = tmp_path / "submitted" / student / "99_fixture"
+        folder.mkdir(parents=True)
+        (folder / "99_fixture.ipynb").write_text("{}")
+        (folder / ".ipynb_checkpoints").mkdir()
+        (folder / ".ipynb_checkpoints" / "99_fixture-checkpoint.ipynb").write_text("{}")
+    (tmp_path / "downloads" / "carl").mkdir(parents=True)
+    (tmp_path / "downloads" / "carl" / "homework.ipynb").write_text("{}")
+    (tmp_path / "downloads" / "dora_99_fixture.ipynb").write_text("{}")
+    found = find([tmp_path / "submitted", tmp_path / "submitted" / "alice",
+                  tmp_path / "downloads"])
+    assert [(s.path.name, s.student) for s in found] == [
+        ("99_fixture.ipynb", "alice"), ("99_fixture.ipynb", "bob"), ("homework.ipynb", "carl"),
+        ("dora_99_fixture.ipynb", None)]
+    assert student_id(found[-1], "99_fixture") == "dora"

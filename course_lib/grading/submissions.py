@@ -58,25 +58,25 @@ def find(arguments) -> list:
     """
     found, seen = [], set()
 
-    def add(path: Path, name: str, student):
+    def add(path: Path, student):
         key = path.resolve()
         if key not in seen:
             seen.add(key)
-            found.append(Submission(path, name, student))
+            parts = key.parts  # nbgrader's layout wherever the folder given starts
+            if len(parts) >= 5 and parts[-4] == "submitted":
+                student = parts[-3]
+            found.append(Submission(path, str(path), student))
 
     for arg in arguments:
         arg = Path(arg)
         if arg.is_dir():
             for path in sorted(arg.rglob("*.ipynb")):
                 rel = path.relative_to(arg)
-                if ".ipynb_checkpoints" in rel.parts or any(p.startswith(".") for p in rel.parts):
+                if any(p.startswith(".") for p in rel.parts):  # .ipynb_checkpoints, hidden
                     continue
-                student = rel.parts[0] if len(rel.parts) in (2, 3) else None
-                add(path, str(path), student)
+                add(path, rel.parts[0] if len(rel.parts) in (2, 3) else None)
         else:
-            parts = arg.resolve().parts
-            student = parts[-4] if len(parts) >= 5 and parts[-5] == "submitted" else None
-            add(arg, str(arg), student)
+            add(arg, None)
     return found
 
 
