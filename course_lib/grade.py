@@ -332,6 +332,10 @@ async def grade_batch(subs: list, assignments: dict, settings: Settings, store: 
     for i, (sub, key) in enumerate(zip(subs, keys)):
         stored = None if restart else store.load("submission", str(sub.path.resolve()), key)
         if stored is not None:
+            # the same file, perhaps named from another folder this time
+            stored["submission"] = sub.name
+            for row in stored["rows"]:
+                row["submission"] = sub.name
             on_result(i, stored, True)
         else:
             todo.append(i)
