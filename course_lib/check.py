@@ -257,8 +257,11 @@ def _diagnosis(mistakes, got, compare, rtol, atol, positions=None) -> Optional[s
 
 
 def _hint_for(hint, out=None):
+    """The hint for one output; for the function as a whole, every output's hint."""
     if isinstance(hint, Mapping):
-        return hint.get(out) if out is not None else None
+        if out is not None:
+            return hint.get(out)
+        return "; ".join(f"{k}: {v}" for k, v in hint.items() if v) or None
     return hint
 
 

@@ -185,6 +185,17 @@ def test_outputs_name_each_result_in_the_order_given_with_their_own_hints():
     assert msg.startswith("momentum_step: new m (test case 1)") and "Hint: µ·m minus η∇L" in msg
 
 
+def test_an_answer_that_raises_gets_the_hints_of_every_output():
+    def broken(theta, m, eta, mu):
+        raise ValueError("shapes do not match")
+
+    with pytest.raises(check.AnswerError) as e:
+        check.function("momentum_step", broken, _momentum_reference, _momentum_cases(),
+                       outputs=("new θ", "new m"), hint={"new θ": "θ + new m", "new m": "µm − η∇L"})
+    assert str(e.value) == ("momentum_step: raised ValueError: shapes do not match (on test case "
+                            "1).\n  Hint: new θ: θ + new m; new m: µm − η∇L")
+
+
 def test_outputs_report_a_missing_result():
     with pytest.raises(check.AnswerError, match=r"expected a tuple of 2 results \(new θ, new m\)"
                                                 r", got a numpy array of shape \(2,\)"):
