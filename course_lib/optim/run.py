@@ -14,14 +14,20 @@ __all__ = ["run", "Trace", "CountingProblem", "per_run_rngs", "RunwiseBatch"]
 
 class CountingProblem:
     """Wraps a problem and counts what an optimizer asks of it (per run: one call on a batch
-    of B runs evaluates B gradients at once but counts once for each run)."""
+    of B runs evaluates B gradients at once but counts once for each run).
+
+    ``value_and_grad`` counts one f and one gradient; ``gnvp`` (a Gauss–Newton–vector product,
+    which problems built by `course_lib.curvature` carry) counts in ``n_gnvp``; a Hessian
+    counts once it has been computed (a problem without one raises and is not charged).
+    """
 
     def __init__(self, problem):
         self._p = problem
-        self.n_f = self.n_grad = self.n_hvp = self.n_hess = 0
+        self.n_f = self.n_grad = self.n_hvp = self.n_hess = self.n_gnvp = 0
         self.n_examples = 0
         self._per_call = getattr(problem, "n_examples", None)
         self._ready = None  # (θ, ∇f(θ)) computed by run() alongside f(θ), not yet handed out
+        self._expose_gnvp()
 
     def __getattr__(self, name):  # everything else (name, dim, x0, …) is the problem's
         return getattr(self._p, name)
@@ -30,6 +36,7 @@ class CountingProblem:
         """Point the counter at another problem (the next mini-batch), keeping the counts."""
         self._p = problem
         self._per_call = getattr(problem, "n_examples", None)
+        self._expose_gnvp()
         return self
 
     def f(self, theta):
@@ -56,13 +63,34 @@ class CountingProblem:
             return ready[1]
         return self._p.grad(theta)
 
+    def value_and_grad(self, theta):
+        self.n_f += 1
+        self.n_grad += 1
+        if self._per_call is not None:
+            self.n_examples += self._per_call
+        self._ready = None
+        return self._p.value_and_grad(theta)
+
     def hess(self, theta):
+        H = self._p.hess(theta)
         self.n_hess += 1
-        return self._p.hess(theta)
+        return H
 
     def hvp(self, theta, v):
         self.n_hvp += 1
         return self._p.hvp(theta, v)
+
+    def _counted_gnvp(self, theta, v):
+        self.n_gnvp += 1
+        return self._p.gnvp(theta, v)
+
+    def _expose_gnvp(self):
+        # Only a problem that has a Gauss–Newton product shows one, counted, so that
+        # hasattr(counted, "gnvp") answers as it would for the problem itself.
+        if hasattr(self._p, "gnvp"):
+            self.gnvp = self._counted_gnvp
+        else:
+            self.__dict__.pop("gnvp", None)
 
 
 @dataclass(frozen=True)
@@ -73,10 +101,17 @@ class Trace:
     losses : (steps+1, *B), the full objective f(θ_t) (not the mini-batch loss); nan after.
         With ``run(..., record_every=k)`` both hold only the steps listed in ``recorded_at``.
     theta : (*B, d), the last iterate.
-    n_grad, n_f, n_hvp, n_hess : evaluations the optimizer asked for, per run.
+    n_grad, n_f, n_hvp, n_hess, n_gnvp : evaluations the optimizer asked for, per run,
+        line searches included (n_gnvp: Gauss–Newton–vector products).
     n_examples : training examples whose gradient was computed (data problems), else None.
     diverged_at : (*B) int array, the step at which each run diverged, −1 where it did not.
     recorded_at : the step of each entry of ``losses`` / ``thetas`` (0, k, 2k, …, steps).
+    stopped_at : (*B) int array, the step after which the optimizer stopped a run (its state's
+        ``done``: the second-order methods stop once ‖∇L‖∞ ≤ gtol, or when no step decreases
+        L any more), −1 where it did not; None for optimizers that never stop. Once every run
+        has stopped, run() stops too and the later entries repeat the final θ and loss (the
+        steps would leave them unchanged). For a run that stopped at its gradient test this is
+        the number of iterations, scipy's ``nit``.
     """
     thetas: Optional[np.ndarray]
     losses: np.ndarray
@@ -90,6 +125,8 @@ class Trace:
     optimizer: str = ""
     problem: str = ""
     recorded_at: Optional[np.ndarray] = None
+    n_gnvp: int = 0
+    stopped_at: Optional[np.ndarray] = None
 
     @property
     def diverged(self) -> np.ndarray:
@@ -111,12 +148,20 @@ class Trace:
         if n == 1:
             status = (f"diverged at step {int(self.diverged_at)}" if k else
                       f"final loss {float(self.loss):.6g}")
+            if self.stopped_at is not None and int(self.stopped_at) >= 0:
+                status += f", stopped after step {int(self.stopped_at)}"
         else:
             status = f"{n} runs, {k} diverged, best final loss {np.nanmin(self.loss):.6g}" \
                 if k < n else f"{n} runs, all diverged"
         counts = f"{self.n_grad} gradients"
+        if self.n_f:
+            counts = f"{self.n_f} function values, " + counts
+        if self.n_hess:
+            counts += f", {self.n_hess} Hessians"
         if self.n_hvp:
             counts += f", {self.n_hvp} Hessian-vector products"
+        if self.n_gnvp:
+            counts += f", {self.n_gnvp} Gauss-Newton-vector products"
         return (f"Trace({self.optimizer} on {self.problem}: {self.steps} steps, {counts}, "
                 f"{status})")
 
@@ -305,7 +350,18 @@ def run(opt, problem, theta0=None, steps: int = 100, *, batch_size: Optional[int
     fused = next_batch is None and record_every == 1 \
         and getattr(problem, "fuses_value_and_grad", False)
 
+    # An optimizer that evaluates L at the θ it returns (the second-order methods' line searches
+    # do) keeps that value in its state as ``loss``: with full-batch gradients run() records it
+    # instead of computing it again. One whose state has ``done`` (a bool per run) can stop.
+    fields = getattr(state, "_fields", ())
+    own_loss = next_batch is None and "loss" in fields
+    stops = "done" in fields
+    stopped_at = np.full(batch_shape, -1, dtype=int) if stops else None
+    finished = False
+
     def loss_at(theta):
+        if own_loss and state.loss is not None:
+            return np.asarray(state.loss, dtype=float)
         if not fused:
             return np.asarray(problem.f(theta), dtype=float)
         value, g = problem.value_and_grad(theta)
@@ -329,7 +385,14 @@ def run(opt, problem, theta0=None, steps: int = 100, *, batch_size: Optional[int
             if next_batch is not None:
                 counted.use(next_batch(t - 1))
             theta, state = opt.step(theta, state, counted)
-            if t != marks[row + 1]:
+            if stops:
+                done = np.asarray(state.done)
+                fresh = done & (stopped_at < 0)
+                if fresh.any():
+                    stopped_at[fresh] = t
+                finished = not np.any(alive & ~done)
+            # θ stays where it is once every run has stopped: record it in the next row now
+            if t != marks[row + 1] and not finished:
                 continue
             row += 1
             loss = loss_at(theta)
@@ -353,13 +416,15 @@ def run(opt, problem, theta0=None, steps: int = 100, *, batch_size: Optional[int
             losses[row] = loss
             if keep_thetas:
                 thetas[row] = theta
-            if n_alive == 0:
+            if n_alive == 0 or finished:
                 break
-        losses[row + 1:] = np.nan  # steps not taken once every run had diverged
+        # Rows left over: nan once every run had diverged; after every run stopped, the final
+        # θ and loss (each later step would have returned them unchanged).
+        losses[row + 1:] = losses[row] if finished else np.nan
         if keep_thetas:
-            thetas[row + 1:] = np.nan
+            thetas[row + 1:] = thetas[row] if finished else np.nan
     return Trace(thetas=thetas, losses=losses, theta=theta, n_grad=counted.n_grad,
                  n_f=counted.n_f, n_hvp=counted.n_hvp, n_hess=counted.n_hess,
                  n_examples=counted.n_examples if hasattr(problem, "n_examples") else None,
                  diverged_at=diverged_at, optimizer=repr(opt), problem=problem.name,
-                 recorded_at=recorded_at)
+                 recorded_at=recorded_at, n_gnvp=counted.n_gnvp, stopped_at=stopped_at)
