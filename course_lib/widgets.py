@@ -11,24 +11,19 @@ artists on top of it. ``update`` returns True when the background itself changed
 problem, another window) and must be rendered again.
 
 Sliders follow the hand: they send their value while being dragged (``continuous_update``),
-and the figure is redrawn at the newest values only, never once per stale value:
-
-- in the browser, ipywidgets keeps at most one update per control on its way to the kernel and
-  replaces a waiting one by the newest (its message throttle);
-- in the kernel, a change that comes from the browser (a comm message) only marks the figure
-  as out of date and schedules one redraw on the kernel's event loop, after the messages being
-  handled; every change arriving before that redraw runs joins it, and the redraw reads the
-  controls' values as they are then. Several controls changed together (a problem chosen from
-  a menu resets the sliders) make one redraw, not one per control.
-
-A change made by code (a notebook cell, a test) redraws at once, so code that sets a value
-and then looks at the figure sees the new one.
+and the figure always ends at the newest value without replaying stale ones. The browser side
+of ipywidgets throttles each control: at most one update is on its way to the kernel, and while
+it is (until the kernel reports idle, after the redraw), newer values replace each other in a
+buffer, so only the newest is sent next. The kernel redraws once per update it receives,
+inside the handling of that message: redrawing later, from the event loop, would report the
+kernel idle before the figure is done, and ipykernel 7 handles a message that arrives while
+another still holds the shell lock without ever reporting idle for it, which leaves the
+browser's throttle waiting for good (the slider's last value never reaches the kernel; seen
+in benchmarks/bench_browser.py's drag check).
 """
 from __future__ import annotations
 
-import asyncio
 import struct
-import traceback
 import zlib
 from typing import Callable, Dict, Optional, Sequence
 
@@ -82,7 +77,6 @@ class LiveFigure:
         self._layout = fig.get_layout_engine()  # used for each background, then frozen
         self._handle = None
         self._observing = False
-        self._redraw_scheduled = False
         self.update()
 
     def values(self) -> dict:
@@ -118,48 +112,16 @@ class LiveFigure:
         if self._handle is not None:
             self._handle.update(Image(self.png()), metadata=self._metadata())
 
-    def _on_change(self, _change=None) -> None:
-        """A control changed: redraw now (code) or once the browser's messages are handled."""
-        loop = _loop_of_browser_message()
-        if loop is None:
-            self.update()
-        elif not self._redraw_scheduled:
-            self._redraw_scheduled = True
-            loop.call_soon(self._redraw)
-
-    def _redraw(self) -> None:
-        self._redraw_scheduled = False
-        try:
-            self.update()
-        except Exception:  # nobody awaits this callback: show the error where the kernel does
-            traceback.print_exc()
-
     def _metadata(self) -> dict:
         return {"image/png": {"alt": self.alt}} if self.alt else {}
 
     def _ipython_display_(self):
         if not self._observing:
             for w in self.controls.values():
-                w.observe(self._on_change, names="value")
+                w.observe(self.update, names="value")
             self._observing = True
         self._handle = display(Image(self.png()), metadata=self._metadata(), display_id=True)
         display(W.VBox(list(self.controls.values())))
-
-
-def _loop_of_browser_message():
-    """The kernel's running event loop when the message being handled came from the browser (a
-    widget's comm message), else None (code in a cell, a test, no kernel)."""
-    try:
-        loop = asyncio.get_running_loop()
-    except RuntimeError:
-        return None
-    from IPython import get_ipython
-
-    kernel = getattr(get_ipython(), "kernel", None)
-    if kernel is None or not hasattr(kernel, "get_parent"):
-        return None
-    parent = kernel.get_parent("shell") or {}
-    return loop if parent.get("header", {}).get("msg_type") == "comm_msg" else None
 
 
 def _chunk(tag: bytes, data: bytes) -> bytes:

@@ -220,8 +220,8 @@ def test_moving_a_slider_replaces_the_figure_in_jupyterlab(case, lab, browser):
         log_start = lab.log_size()
 
         # Move η: focus the handle and press →, as a person using the keyboard would. Each
-        # press is a "change" event, which is what a slider with continuous_update=False
-        # sends to the kernel (the widget model holds back new states while it waits).
+        # press sends the new value; while one is on its way to the kernel the widget model
+        # keeps only the newest of the others (ipywidgets' throttle).
         handle = eta.locator(".noUi-handle")
         handle.focus()
         for _ in range(PRESSES):

@@ -131,67 +131,6 @@ def test_sliders_send_their_value_while_being_dragged():
     assert log_slider("η", 0.05, 1e-3, 1.0).continuous_update
 
 
-def test_changes_from_the_browser_coalesce_into_one_redraw_at_the_newest_values(monkeypatch):
-    """Five slider messages handled before the kernel's loop gets back to the figure: one
-    redraw, at the last value, and the displayed image is that redraw's."""
-    import asyncio
-
-    import course_lib.widgets as widgets
-
-    live, path, calls = _explorer()
-    live._ipython_display_()
-    shown = []
-    live._handle = type("Handle", (), {"update": lambda self, img, **kw: shown.append(img)})()
-    n = len(calls)
-
-    async def drag():
-        monkeypatch.setattr(widgets, "_loop_of_browser_message", asyncio.get_running_loop)
-        for steps in (12, 15, 21, 26, 33):
-            live.controls["steps"].value = steps
-        assert len(calls) == n, "a browser change redrew before the pending messages were read"
-        await asyncio.sleep(0)  # the loop runs the scheduled redraw
-
-    asyncio.run(drag())
-    assert calls[n:] == [(0.05, 33)]
-    assert len(path.line.get_xdata()) == 34
-    assert len(shown) == 1 and shown[0].data == live.png()
-
-
-def test_a_change_made_by_code_redraws_at_once_even_inside_the_kernels_loop():
-    import asyncio
-
-    live, path, calls = _explorer()
-    live._ipython_display_()
-
-    async def cell():  # a notebook cell runs inside the kernel's event loop
-        live.controls["steps"].value = 40
-        assert calls[-1] == (0.05, 40)
-
-    asyncio.run(cell())
-
-
-def test_an_error_in_a_scheduled_redraw_is_printed_not_lost(monkeypatch, capsys):
-    import asyncio
-
-    import course_lib.widgets as widgets
-
-    live, path, calls = _explorer()
-    live._ipython_display_()
-
-    def broken(**values):
-        raise ValueError("steps must be positive")
-
-    live._update = broken
-
-    async def drag():
-        monkeypatch.setattr(widgets, "_loop_of_browser_message", asyncio.get_running_loop)
-        live.controls["steps"].value = 5
-        await asyncio.sleep(0)
-
-    asyncio.run(drag())
-    assert "ValueError: steps must be positive" in capsys.readouterr().err
-
-
 def test_encode_png_is_lossless_with_and_without_transparency():
     import io
 
