@@ -52,27 +52,6 @@ _WATCH = """(cellIndex) => {
                     attributeFilter: ['src']});
   document.addEventListener('keydown', () => { window.__key = performance.now(); }, true);
 }"""
-_DRAG = """(handle, [x0, x1, y, seconds]) => new Promise((resolve) => {
-  // the slider (noUiSlider) listens to mouse events, not pointer events, in Chromium
-  const at = (x, yy, buttons) => ({clientX: x, clientY: yy, buttons, button: 0, bubbles: true,
-                                   cancelable: true, composed: true, view: window});
-  const r = handle.getBoundingClientRect();
-  handle.dispatchEvent(new MouseEvent('mousedown', at(r.left + r.width / 2,
-                                                          r.top + r.height / 2, 1)));
-  const root = document.documentElement, start = performance.now();
-  let moves = 0;
-  const step = () => {
-    const t = (performance.now() - start) / 1e3;
-    const x = x0 + (x1 - x0) * Math.min(t / seconds, 1);
-    root.dispatchEvent(new MouseEvent('mousemove', at(x, y, 1)));
-    moves += 1;
-    if (t < seconds) { requestAnimationFrame(step); return; }
-    const end = performance.now();
-    root.dispatchEvent(new MouseEvent('mouseup', at(x, y, 0)));
-    resolve({start, end, moves});
-  };
-  requestAnimationFrame(step);
-})"""
 _KERNEL = """async (code) => {
   const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
   const future = kernel.requestExecute({code, silent: false, store_history: false});
@@ -118,7 +97,7 @@ def _kernel_share(page, control: str, values) -> list[float]:
     return json.loads(page.evaluate(_KERNEL, code))
 
 
-def _measure(page, lab, name: str, presses: int) -> dict:
+def _measure(bs, page, lab, name: str, presses: int) -> dict:
     page.goto(f"{lab.url}/lab/workspaces/{name}/tree/{name}.ipynb?reset&token={lab.token}",
               wait_until="domcontentloaded", timeout=60_000)
     page.wait_for_function(
@@ -159,7 +138,7 @@ def _measure(page, lab, name: str, presses: int) -> dict:
     track = slider.locator(".noUi-target").bounding_box()
     y = track["y"] + track["height"] / 2
     x0, x1 = track["x"] + 0.25 * track["width"], track["x"] + 0.75 * track["width"]
-    drag = handle.evaluate(_DRAG, [x0, x1, y, DRAG_SECONDS])
+    drag = handle.evaluate(bs.DRAG_JS, [x0, x1, y, DRAG_SECONDS])
     start, end, moves = drag["start"], drag["end"], drag["moves"]
     during = page.evaluate("([a, b]) => window.__changes.filter((t) => t >= a && t <= b).length",
                            [start, end])
@@ -216,7 +195,7 @@ def bench_browser(quick: bool = False, repeat: int = 7):
                 page = context.new_page()
                 page.set_default_timeout(45_000)
                 try:
-                    m = _measure(page, lab, name, presses)
+                    m = _measure(bs, page, lab, name, presses)
                 finally:
                     context.close()
                 lat, kernel = sorted(m["latencies"]), m["kernel"]

@@ -275,3 +275,31 @@ def start_lab(root: Path, base: Path, timeout: float = 60) -> Lab:
             server.stop()
             if attempt == 2 or "address already in use" not in server.log().lower():
                 raise
+
+
+#: JS, run on a slider's handle with [x0, x1, y, seconds]: drag it from x0 to x1 at a steady
+#: pace, one mouse event per animation frame as a real mouse delivers them (noUiSlider, the
+#: widgets' slider, listens to mouse events). Driving the mouse through playwright instead
+#: costs a round trip per move, which on 2 cores takes the CPU the kernel needs.
+#: Resolves to {start, end, moves} (performance.now() times in ms).
+DRAG_JS = """(handle, [x0, x1, y, seconds]) => new Promise((resolve) => {
+  // the slider (noUiSlider) listens to mouse events, not pointer events, in Chromium
+  const at = (x, yy, buttons) => ({clientX: x, clientY: yy, buttons, button: 0, bubbles: true,
+                                   cancelable: true, composed: true, view: window});
+  const r = handle.getBoundingClientRect();
+  handle.dispatchEvent(new MouseEvent('mousedown', at(r.left + r.width / 2,
+                                                          r.top + r.height / 2, 1)));
+  const root = document.documentElement, start = performance.now();
+  let moves = 0;
+  const step = () => {
+    const t = (performance.now() - start) / 1e3;
+    const x = x0 + (x1 - x0) * Math.min(t / seconds, 1);
+    root.dispatchEvent(new MouseEvent('mousemove', at(x, y, 1)));
+    moves += 1;
+    if (t < seconds) { requestAnimationFrame(step); return; }
+    const end = performance.now();
+    root.dispatchEvent(new MouseEvent('mouseup', at(x, y, 0)));
+    resolve({start, end, moves});
+  };
+  requestAnimationFrame(step);
+})"""

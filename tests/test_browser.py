@@ -31,7 +31,7 @@ from pathlib import Path
 
 import pytest
 
-from browser_support import ARTIFACTS, ROOT, launch, require_browser, start_lab
+from browser_support import ARTIFACTS, DRAG_JS, ROOT, launch, require_browser, start_lab
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -456,3 +456,64 @@ def test_the_fixture_explorer_works_so_the_checks_do_not_cry_wolf(broken_run):
     assert broken_run.sliders == 2
     flagged = set().union(*(broken_run.cells_with(k) for k in broken_run.problems))
     assert 2 not in flagged, broken_run.report(*broken_run.problems)
+
+
+# every new figure in a cell's outputs (an update may replace the <img> or only its src)
+_COUNT_IMAGES = """(cell) => { window.__shown = [];
+  let last = cell.querySelector('.jp-OutputArea-output img').getAttribute('src');
+  new MutationObserver(() => {
+    const img = cell.querySelector('.jp-OutputArea-output img');
+    const src = img && img.getAttribute('src');
+    if (src && src !== last) { last = src; window.__shown.push([performance.now(), src]); }
+  }).observe(cell, {subtree: true, childList: true, attributes: true,
+                    attributeFilter: ['src']}); }"""
+
+
+def test_dragging_a_slider_updates_the_figure_while_dragging_and_ends_at_the_last_value(
+        lab, browser):
+    """The figure follows the hand (it changes before the mouse is released) and, once the
+    kernel is idle, shows the kernel's figure for the value the slider ended on."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1100})
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    try:
+        page.goto(f"{lab.url}/lab/workspaces/drag/tree/live_figure.ipynb?reset&token="
+                  f"{lab.token}", wait_until="domcontentloaded", timeout=60_000)
+        page.wait_for_function(_OPEN_JS, arg="live_figure.ipynb", timeout=60_000)
+        page.wait_for_function(_kernel_idle_js(), timeout=60_000)
+        page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        page.wait_for_function(_kernel_idle_js(), timeout=60_000)
+        cell = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell").first
+        eta = cell.locator(".widget-slider").filter(
+            has=page.locator(".widget-label", has_text="step size η"))
+        handle = eta.locator(".noUi-handle")
+        handle.wait_for(state="visible")
+        image = cell.locator(".jp-OutputArea-output img")
+        cell.element_handle().evaluate(_COUNT_IMAGES)
+        track = eta.locator(".noUi-target").bounding_box()
+        y = track["y"] + track["height"] / 2
+        drag = handle.evaluate(DRAG_JS, [track["x"] + 0.3 * track["width"],
+                                         track["x"] + 0.8 * track["width"], y, 1.0])
+        during = page.evaluate("([a, b]) => window.__shown.filter(([t]) => t >= a && t <= b)"
+                               ".length", [drag["start"], drag["end"]])
+        assert drag["moves"] >= 10, f"only {drag['moves']} mouse moves in the drag"
+        settled, deadline = None, time.monotonic() + 30
+        while time.monotonic() < deadline:
+            page.wait_for_function(_kernel_idle_js())
+            now = page.evaluate("() => window.__shown.length")
+            if now == settled:
+                break
+            settled = now
+            page.wait_for_timeout(500)
+        readout = float(eta.locator(".widget-readout").inner_text())
+        state = json.loads(page.evaluate(_KERNEL_STATE_JS, _KERNEL_STATE))
+        assert during >= 1, (f"the figure did not change while the slider was dragged "
+                             f"({drag['moves']} mouse moves); it waits for the release")
+        assert state["eta"] == pytest.approx(readout, rel=5e-3), (
+            f"after the drag the slider reads {readout}, the kernel has {state['eta']}: the "
+            "last value was lost")
+        assert image.get_attribute("src") == "data:image/png;base64," + state["png"], (
+            "after the drag the page does not show the kernel's figure for the last value")
+        assert image.count() == 1
+    finally:
+        context.close()
