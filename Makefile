@@ -109,6 +109,12 @@ lab: $(STAMP)
 # browser tests find them ready. A build that fails does not stop the run: the deck and book
 # tests run make again and report the failure (and the other tests still run). Without npm
 # the deck and book tests skip (on CI they fail).
+# One BLAS thread per process: pytest-xdist workers, nbval kernels and the browser's kernels
+# already fill the cores, and several threads per small matrix product made batched runs up to
+# ten times slower (lecture 02's SGD sweep: 106 s with OpenBLAS's threads, 16 s with one).
+test bench: export OMP_NUM_THREADS := 1
+test bench: export OPENBLAS_NUM_THREADS := 1
+test bench: export MKL_NUM_THREADS := 1
 test: export MPLBACKEND := Agg
 test: $(STAMP)
 	-@if command -v npm >/dev/null; then $(MAKE) -j $(JOBS) slides book; fi
