@@ -10,6 +10,7 @@ expression so a notebook can show (and a test can check) the derivation the code
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Callable, Optional, Sequence
 
 import numpy as np
@@ -857,6 +858,15 @@ def _entries(exprs, symbols) -> Callable:
     return evaluate
 
 
+@lru_cache(maxsize=None)
+def _residual_functions(residual_exprs: tuple, symbols: tuple):
+    """f = Σ rᵢ², and r, J and ∇²f lambdified (differentiated once per set of residuals)."""
+    f_expr = sum(r ** 2 for r in residual_exprs)
+    return (f_expr, _entries(residual_exprs, symbols),
+            _entries([[sp.diff(r, x) for x in symbols] for r in residual_exprs], symbols),
+            _entries(sp.hessian(f_expr, symbols).tolist(), symbols))
+
+
 def from_sympy_residuals(residual_exprs, symbols, *, blocks: int = 1, name: str, x0,
                          minimizer=None, fmin: float = 0.0) -> SumOfSquares:
     """A `SumOfSquares` from SymPy residuals r₁ … r_m in k symbols: J, and the Hessian of
@@ -864,10 +874,7 @@ def from_sympy_residuals(residual_exprs, symbols, *, blocks: int = 1, name: str,
     blocks·k (MGH's extended functions): f is their sum, the Hessian block diagonal.
     ``problem.expr`` is f of one block, in ``problem.symbols``."""
     k = len(symbols)
-    f_expr = sum(r ** 2 for r in residual_exprs)
-    r_fn = _entries(residual_exprs, symbols)
-    J_fn = _entries([[sp.diff(r, x) for x in symbols] for r in residual_exprs], symbols)
-    H_fn = _entries(sp.hessian(f_expr, symbols).tolist(), symbols)
+    f_expr, r_fn, J_fn, H_fn = _residual_functions(tuple(residual_exprs), tuple(symbols))
 
     def split(t):  # (..., blocks·k) → (..., blocks, k)
         t = np.asarray(t, dtype=float)
@@ -1018,9 +1025,9 @@ def variably_dimensioned(d: int = 10) -> SumOfSquares:
         return np.concatenate([t - 1, s, s * s], axis=-1)
 
     def jvp(t, v):
+        v = np.broadcast_to(v, np.broadcast_shapes(t.shape, np.shape(v)))
         jv = np.sum(j * v, axis=-1, keepdims=True)
-        return np.concatenate([np.broadcast_to(v, np.broadcast_shapes(t.shape, v.shape)), jv,
-                               2 * weighted(t) * jv], axis=-1)
+        return np.concatenate([v, jv, 2 * weighted(t) * jv], axis=-1)
 
     def vjp(t, u):
         return u[..., :d] + j * (u[..., d:d + 1] + 2 * weighted(t) * u[..., d + 1:])

@@ -39,15 +39,15 @@ class _WolfeMethod(Optimizer):
     def _check_common(self, c1, c2, gtol, max_evals):
         self._hyper("c1", c1, low=0.0, low_open=True, high=1.0, high_open=True)
         self._hyper("c2", c2, low=0.0, low_open=True, high=1.0, high_open=True)
-        if not self.c1 < self.c2:
-            raise ValueError(f"{type(self).__name__}(c1={c1}, c2={c2}): the strong Wolfe "
-                             "conditions need 0 < c1 < c2 < 1 (e.g. c1=1e-4, c2=0.9), else no "
-                             "step may satisfy both.")
         self._hyper("gtol", gtol)
         for name in ("c1", "c2", "gtol"):
             if np.ndim(getattr(self, name)):
                 raise ValueError(f"{type(self).__name__}({name}=array): {name} must be one "
                                  "number for all runs (each run's line search is its own).")
+        if not self.c1 < self.c2:
+            raise ValueError(f"{type(self).__name__}(c1={c1}, c2={c2}): the strong Wolfe "
+                             "conditions need 0 < c1 < c2 < 1 (e.g. c1=1e-4, c2=0.9), else no "
+                             "step may satisfy both.")
         if not isinstance(max_evals, (int, np.integer)) or max_evals < 1:
             raise ValueError(f"{type(self).__name__}(max_evals={max_evals!r}): the line search "
                              "needs at least one trial per step; use e.g. max_evals=20.")
