@@ -10,11 +10,12 @@ import numpy as np
 
 from . import plots
 from .theory import gradient_descent as theory, trace_rate
-from .optim import SGD, Momentum, Nesterov, run
-from .problems import beale, quadratic, rosenbrock, saddle
+from .optim import SGD, Adadelta, Adagrad, Adam, Momentum, Nesterov, RMSprop, run
+from .problems import beale, long_valley, quadratic, rosenbrock, saddle
 from .widgets import LiveFigure, log_slider, slider
 
-__all__ = ["gd_explorer", "momentum_explorer", "MOMENTUM_PROBLEMS"]
+__all__ = ["gd_explorer", "momentum_explorer", "MOMENTUM_PROBLEMS", "adaptive_explorer",
+           "ADAPTIVE_PROBLEMS"]
 
 class _LogAxisFit:
     """Keeps a log-scale y axis around the curves drawn on it, and changes it only when needed.
@@ -328,4 +329,172 @@ def momentum_explorer(problem: str = "quadratic", kappa: float = 10.0, eta=None,
         controls["start_x"].value, controls["start_y"].value = _start_fraction(change["new"])
 
     controls["problem"].observe(reset_defaults, names="value")
+    return live
+
+
+#: lecture 03's explorer: problem name → (factory, default η, steps, window or None for the
+#: problem's bounds); Beale's bounds reach x, y = ±4.5, far from where the paths go
+ADAPTIVE_PROBLEMS = {
+    "long valley": (long_valley, 0.3, 120, None),
+    "Beale": (beale, 0.1, 150, ((-1.5, 4.0), (-2.0, 2.0))),
+    "saddle": (saddle, 0.05, 60, None),
+}
+_ADAPTIVE = (("Adagrad", "tab:red"), ("RMSprop", "tab:purple"), ("Adadelta", "tab:brown"),
+             ("Adam", "black"))
+
+
+def _adaptive_optimizers(eta, one_minus_beta1, one_minus_beta2, one_minus_rho, eps):
+    return (Adagrad(eta, eps), RMSprop(eta, 1 - one_minus_rho, eps),
+            Adadelta(1 - one_minus_rho, eps), Adam(eta, 1 - one_minus_beta1, 1 - one_minus_beta2, eps))
+
+
+def _rates_run(opt, problem, theta0, steps, limit=1e6):
+    """The iterates θ₀ … θ_T and each step's per-coordinate step size (T, 2), stopping (nan
+    after) once θ leaves ±``limit`` or stops being finite."""
+    thetas = np.full((steps + 1, 2), np.nan)
+    rates = np.full((steps, 2), np.nan)
+    theta, state = np.asarray(theta0, dtype=float), opt.init(theta0)
+    thetas[0] = theta
+    with np.errstate(all="ignore"):
+        for t in range(steps):
+            before = state
+            theta, state = opt.step(theta, state, problem)
+            if not (np.all(np.isfinite(theta)) and np.abs(theta).max() < limit):
+                break
+            thetas[t + 1] = theta
+            rates[t] = opt.effective_rate(before, state)
+    return thetas, rates
+
+
+def adaptive_explorer(problem: str = "long valley", eta=None, beta1: float = 0.9,
+                      beta2: float = 0.999, rho: float = 0.9, eps: float = 1e-8) -> LiveFigure:
+    """Adagrad, RMSprop, Adadelta and Adam from one start (lecture 03): their paths over the
+    contours and, next to them, each coordinate's effective step size over time (the factor
+    the step multiplies the gradient by, or Adam's m̂: `effective_rate` of each optimizer),
+    with SGD's constant η and Adagrad's constant-gradient theory η/√(t g₀² + ε) for reference.
+
+    Controls: the problem, η (Adagrad, RMSprop, Adam), 1 − β₁ and 1 − β₂ (Adam), 1 − ρ
+    (RMSprop and Adadelta, which has no η), ε (all four), on log scales. Choosing a problem
+    resets η to that problem's default.
+    """
+    if problem not in ADAPTIVE_PROBLEMS:
+        raise ValueError(f"problem={problem!r}: choose one of {list(ADAPTIVE_PROBLEMS)}.")
+    import ipywidgets as W
+
+    from .theory.adaptive import adagrad_effective_rate_fn
+
+    fig, axd = plots.new_mosaic([["paths", "rate_x"], ["paths", "rate_y"], ["info", "info"]],
+                                width=10.8, height=5.4, height_ratios=[2.1, 2.1, 0.55])
+    ax, ax_info = axd["paths"], axd["info"]
+    rate_axes = (axd["rate_x"], axd["rate_y"])
+    ax_info.axis("off")
+    paths = [plots.path(ax, np.zeros((1, 2)), color=c, label=n, ms=2) for n, c in _ADAPTIVE]
+    star = _minimum_marker(ax)
+    curves, theory, sgd = [], [], []
+    for k, ax_r in enumerate(rate_axes):
+        # measured: wide and pale, so Adagrad's theory (thin, dashed, on top) stays visible
+        curves.append([ax_r.plot([], [], color=c, lw=2.6, alpha=0.55, label=n,
+                                 solid_capstyle="butt")[0] for n, c in _ADAPTIVE])
+        theory.append(ax_r.plot([], [], color="tab:red", lw=1.0, ls=(0, (4, 2)), zorder=3,
+                                label="Adagrad's theory, g constant = g(θ₀)")[0])
+        sgd.append(ax_r.plot([], [], color="tab:gray", lw=1.0, ls=":",
+                             label="SGD: η for every coordinate")[0])
+        ax_r.set(yscale="log", ylabel=f"step size of θ{'₁₂'[k]}")
+        ax_r.grid(alpha=0.3)
+    rate_axes[1].set_xlabel("step $t$")
+    rate_axes[0].set_title("effective step size per coordinate", fontsize=10)
+    ax_info.legend(handles=[theory[0], sgd[0]], fontsize=8, loc="upper right", frameon=False,
+                   borderaxespad=0.0)
+    fits = [_LogAxisFit(ax_r) for ax_r in rate_axes]
+    header = ax_info.text(0.0, 1.0, "", transform=ax_info.transAxes, fontsize=8.5, va="top")
+    # two columns of results, left of the legend
+    notes = [ax_info.text(0.27 * (i % 2), 0.6 - 0.38 * (i // 2), "", transform=ax_info.transAxes,
+                          color=c, fontsize=8.5, va="top") for i, (_, c) in enumerate(_ADAPTIVE)]
+    animated = [a for pt in paths for a in (pt.line, pt.start)] + [star] \
+        + [c for row in curves for c in row] + theory + sgd + notes + [header]
+    state = {"key": None, "contour": [], "live": None}
+    cache = {}
+
+    def redraw_background(name, p, steps):
+        for artist in state["contour"]:
+            artist.remove()
+        before = set(ax.collections) | set(ax.lines)
+        plots.contour(ax, p, bounds=ADAPTIVE_PROBLEMS[name][3], n=150, levels=25,
+                      mark_minima=False)
+        state["contour"] = [a for a in list(ax.collections) + list(ax.lines) if a not in before]
+        m = np.atleast_2d(p.minimizer) if p.minimizer is not None else np.empty((0, 2))
+        star.set_data(m[:, 0], m[:, 1])
+        ax.legend(handles=[pt.line for pt in paths] + ([star] if len(m) else []),
+                  loc="lower right", fontsize=8)
+        for ax_r in rate_axes:
+            ax_r.set_xlim(0, steps)
+
+    def describe(p, values, results):
+        return (f"Adagrad (red), RMSprop (purple), Adadelta (brown) and Adam (black) on "
+                f"{p.name} from its standard start, {values}. Left: filled contours with the "
+                "four paths of iterates from a ring at the start"
+                + (", the minimum a white star" if p.minimizer is not None else "")
+                + ". Right, one panel per coordinate: each method's effective step size "
+                "against the step t on a log scale, with SGD's constant η dotted and "
+                "Adagrad's constant-gradient theory dashed. At the end: "
+                + "; ".join(results) + ".")
+
+    def update(problem, eta, one_minus_beta1, one_minus_beta2, one_minus_rho, eps):
+        factory, _, steps, _ = ADAPTIVE_PROBLEMS[problem]
+        if problem not in cache:
+            cache[problem] = factory()
+        p = cache[problem]
+        new_background = problem != state["key"]
+        if new_background:
+            redraw_background(problem, p, steps)
+            state["key"] = problem
+        f_star = None if p.minimizer is None else float(np.min(p.f(np.atleast_2d(p.minimizer))))
+        t = np.arange(1, steps + 1)
+        results = []
+        opts = _adaptive_optimizers(eta, one_minus_beta1, one_minus_beta2, one_minus_rho, eps)
+        for (name, _), opt, path, note, k in zip(_ADAPTIVE, opts, paths, notes, range(4)):
+            thetas, rates = _rates_run(opt, p, p.x0, steps)
+            path.set_data(thetas[np.isfinite(thetas[:, 0])])
+            for c in range(2):
+                curves[c][k].set_data(t, rates[:, c])
+            last = np.flatnonzero(np.isfinite(thetas[:, 0]))[-1]
+            if last < steps:
+                text = f"{name}: left the plot at step {last + 1}"
+            elif f_star is not None:
+                text = f"{name}: L − L* = {float(p.f(thetas[-1])) - f_star:.2e}"
+            else:
+                text = f"{name}: L = {float(p.f(thetas[-1])):.3g}"
+            note.set_text(text)
+            results.append(text)
+        g0 = p.grad(p.x0)
+        for c in range(2):
+            theory[c].set_data(t, adagrad_effective_rate_fn(eta, g0[c], eps, t))
+            sgd[c].set_data([0, steps], [eta, eta])
+        values = (f"η = {eta:.3g}, 1 − β₁ = {one_minus_beta1:.3g}, "
+                  f"1 − β₂ = {one_minus_beta2:.3g}, 1 − ρ = {one_minus_rho:.3g}, ε = {eps:.3g}")
+        header.set_text(values)
+        state["alt"] = describe(p, values, results)
+        if state["live"] is not None:
+            state["live"].alt = state["alt"]
+        refit = [fit.fit(list(row) + [th, sg]) for fit, row, th, sg in
+                 zip(fits, curves, theory, sgd)]
+        return any(refit) or new_background
+
+    default_eta = ADAPTIVE_PROBLEMS[problem][1] if eta is None else eta
+    controls = {
+        "problem": W.Dropdown(options=list(ADAPTIVE_PROBLEMS), value=problem,
+                              description="problem"),
+        "eta": log_slider("step size η", default_eta, 1e-4, 10.0),
+        "one_minus_beta1": log_slider("1 − β₁ (Adam)", 1 - beta1, 1e-3, 1.0),
+        "one_minus_beta2": log_slider("1 − β₂ (Adam)", 1 - beta2, 1e-4, 1.0),
+        "one_minus_rho": log_slider("1 − ρ (RMSprop, Adadelta)", 1 - rho, 1e-3, 1.0),
+        "eps": log_slider("ε", eps, 1e-12, 1.0),
+    }
+    live = LiveFigure(fig, update, controls, animated=animated)
+    live.alt, state["live"] = state["alt"], live
+
+    def reset_eta(change):
+        controls["eta"].value = ADAPTIVE_PROBLEMS[change["new"]][1]
+
+    controls["problem"].observe(reset_eta, names="value")
     return live

@@ -3,7 +3,7 @@ their alt text says what the figure shows."""
 import numpy as np
 import pytest
 
-from course_lib.explorers import gd_explorer, momentum_explorer
+from course_lib.explorers import adaptive_explorer, gd_explorer, momentum_explorer
 from course_lib.problems import quadratic, two_unit_network
 
 
@@ -133,3 +133,75 @@ def test_momentum_explorer_alt_text_quotes_the_rates_shown_under_the_plot():
 def test_gd_explorer_needs_one_saddle_entry_per_surface():
     with pytest.raises(ValueError, match="one entry per surface"):
         gd_explorer([quadratic(10.0)], saddles=[None, None])
+
+
+# ------------------------------------------------------------------------------ lecture 03
+
+def _adaptive_lines(live):
+    """The explorer's rate curves: {panel k: {name: line}} for the four methods."""
+    from course_lib.explorers import _ADAPTIVE
+    names = [n for n, _ in _ADAPTIVE]
+    panels = [ax for ax in live.fig.axes if ax.get_yscale() == "log"]
+    return [{l.get_label(): l for l in ax.lines if l.get_label() in names} for ax in panels]
+
+
+@pytest.mark.parametrize("problem", ["long valley", "Beale", "saddle"])
+def test_adaptive_explorer_draws_the_step_sizes_its_paths_took(problem):
+    """Each drawn rate times the gradient (Adam: times m̂) is the step the drawn path took."""
+    from course_lib.explorers import ADAPTIVE_PROBLEMS
+    from course_lib.optim import Adam
+    live = adaptive_explorer(problem=problem, eps=1e-4)
+    p = ADAPTIVE_PROBLEMS[problem][0]()
+    panels = _adaptive_lines(live)
+    paths = {l.get_label(): l for l in live.fig.axes[0].lines
+             if l.get_label() in panels[0] and l.get_marker() == "o"}
+    for name, line in paths.items():
+        thetas = line.get_xydata()
+        n = min(len(thetas) - 1, 40)
+        rates = np.stack([panels[k][name].get_ydata()[:n] for k in range(2)], axis=-1)
+        g = p.grad(thetas[:n])
+        if name == "Adam":
+            b1 = 1 - live.controls["one_minus_beta1"].value
+            m = np.zeros(2)
+            pushed = []
+            for t, g_t in enumerate(g, start=1):
+                m = b1 * m + (1 - b1) * g_t
+                pushed.append(m / (1 - b1 ** t))
+            g = np.array(pushed)
+        assert np.allclose(thetas[1:n + 1] - thetas[:n], -rates * g, rtol=1e-9, atol=1e-13), name
+
+
+def test_adaptive_explorer_adagrad_follows_its_theory_along_the_valley_floor():
+    """Along the floor of the long valley the gradient is nearly constant (the slope 0.1), so
+    Adagrad's rate there follows the derived η/√(t g₀² + ε), drawn dashed on top of it."""
+    live = adaptive_explorer(problem="long valley", eta=0.01)
+    panel = _adaptive_lines(live)[0]
+    theory = [l for l in live.fig.axes[1].lines if "theory" in l.get_label()][0]
+    measured = panel["Adagrad"].get_ydata()
+    assert np.allclose(measured, theory.get_ydata(), rtol=0.02)
+    assert measured[-1] < measured[0] / 10       # ~1/√t over 120 steps
+
+
+def test_every_control_of_the_adaptive_explorer_changes_its_figure():
+    """What the browser test checks, without a browser: one arrow-key step of each slider (a
+    factor 10^0.01) from the opening values gives a new image."""
+    live = adaptive_explorer()
+    live._ipython_display_()
+    for name, widget in live.controls.items():
+        before = live.png()
+        if name == "problem":
+            widget.value = "saddle"
+        else:
+            widget.value = widget.value * 10 ** 0.01
+        assert live.png() != before, name
+
+
+def test_adaptive_explorer_alt_text_and_problem_reset():
+    live = adaptive_explorer(problem="long valley")
+    assert "long valley" in live.alt and "η = 0.3" in live.alt and "Adadelta:" in live.alt
+    live._ipython_display_()
+    live.controls["problem"].value = "Beale"
+    assert live.controls["eta"].value == pytest.approx(0.1)
+    assert "Beale" in live.alt and "η = 0.1" in live.alt
+    with pytest.raises(ValueError, match="choose one of"):
+        adaptive_explorer(problem="Himmelblau")

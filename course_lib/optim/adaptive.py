@@ -25,7 +25,7 @@ import numpy as np
 from .base import Optimizer, check_theta
 
 __all__ = ["Adagrad", "AdagradState", "RMSprop", "RMSpropState", "Adadelta", "AdadeltaState",
-           "Adam", "AdamState", "AMSGrad", "AMSGradState"]
+           "Adam", "AdamState", "AMSGrad", "AMSGradState", "Projected"]
 
 
 def _over_root(x, s, eps):
@@ -81,6 +81,11 @@ class Adagrad(Optimizer):
         step = self.rate(self.eta, state.t) * _over_root(g, v + self.eps, self.eps)
         return theta - step, AdagradState(v=v, t=state.t + 1)
 
+    def effective_rate(self, before: AdagradState, after: AdagradState):
+        """η/√(v + ε) per coordinate: the step size by which the step from state ``before`` to
+        state ``after`` multiplied the gradient (0 where 0/0, as in the step)."""
+        return self.rate(self.eta, before.t) * _over_root(1.0, after.v + self.eps, self.eps)
+
 
 class RMSpropState(NamedTuple):
     v: np.ndarray  # running average of g², per coordinate
@@ -123,6 +128,10 @@ class RMSprop(Optimizer):
         v = self.rho * state.v + (1 - self.rho) * g ** 2
         step = self.rate(self.eta, state.t) * _over_root(g, v + self.eps, self.eps)
         return theta - step, RMSpropState(v=v, t=state.t + 1)
+
+    def effective_rate(self, before: RMSpropState, after: RMSpropState):
+        """η/√(v + ε) per coordinate, the step size of the step from ``before`` to ``after``."""
+        return self.rate(self.eta, before.t) * _over_root(1.0, after.v + self.eps, self.eps)
 
 
 class AdadeltaState(NamedTuple):
@@ -177,6 +186,11 @@ class Adadelta(Optimizer):
         u = self.rho * state.u + (1 - self.rho) * delta ** 2
         return theta + delta, AdadeltaState(v=v, u=u, t=state.t + 1)
 
+    def effective_rate(self, before: AdadeltaState, after: AdadeltaState):
+        """√(u + ε)/√(v + ε) per coordinate, the step size of the step from ``before`` to
+        ``after``: u is the record of squared updates before that step, v includes its g."""
+        return np.sqrt(before.u + self.eps) / np.sqrt(after.v + self.eps)
+
 
 class AdamState(NamedTuple):
     m: np.ndarray  # running average of g (first moment), not bias-corrected
@@ -228,6 +242,15 @@ class Adam(Optimizer):
         step = self.rate(self.eta, state.t) * _over_root(m_hat, v_hat + self.eps, self.eps)
         return theta - step, AdamState(m=m, v=v, t=t)
 
+    def effective_rate(self, before: AdamState, after: AdamState):
+        """η/√(v̂ + ε) per coordinate, the step size of the step from ``before`` to ``after``.
+        It multiplies m̂, the running average of the gradients, not the gradient itself."""
+        v_hat = self._second_moment(after) / (1 - self.beta2 ** after.t)
+        return self.rate(self.eta, before.t) * _over_root(1.0, v_hat + self.eps, self.eps)
+
+    def _second_moment(self, state):
+        return state.v
+
 
 class AMSGradState(NamedTuple):
     m: np.ndarray
@@ -269,3 +292,40 @@ class AMSGrad(Adam):
         v_hat = v_max / (1 - self.beta2 ** t)
         step = self.rate(self.eta, state.t) * _over_root(m_hat, v_hat + self.eps, self.eps)
         return theta - step, AMSGradState(m=m, v=v, v_max=v_max, t=t)
+
+    def _second_moment(self, state):
+        return state.v_max  # η/√(v_max/(1 − β2ᵗ) + ε): the step size never grows back
+
+
+class Projected(Optimizer):
+    """A step of ``optimizer``, then θ clipped into the box [low, high] (per coordinate):
+
+        θ ← Π(θ − step),   Π(θ) = min(max(θ, low), high)
+
+    The setting of Reddi, Kale & Kumar (2018): their online algorithms keep x in a feasible set
+    F by projecting each iterate. (Their Adam projects in the norm weighted by √v̂; onto a box
+    that is the same clipping, coordinate by coordinate.) The inner optimizer's state is
+    updated as if no projection had happened, as in their algorithms.
+    """
+
+    hyperparameters = ()
+
+    def __init__(self, optimizer, low, high):
+        if not (hasattr(optimizer, "init") and hasattr(optimizer, "step")):
+            raise TypeError(f"Projected({optimizer!r}, ...): the first argument must be an "
+                            "optimizer, e.g. Projected(Adam(0.1), -1.0, 1.0).")
+        low, high = np.asarray(low, dtype=float), np.asarray(high, dtype=float)
+        if not np.all(low < high):
+            raise ValueError(f"Projected(..., low={low}, high={high}): every low must be below "
+                             "its high (the box [low, high] must not be empty).")
+        self.optimizer, self.low, self.high = optimizer, low, high
+
+    def init(self, theta):
+        return self.optimizer.init(theta)
+
+    def step(self, theta, state, problem):
+        theta, state = self.optimizer.step(theta, state, problem)
+        return np.clip(theta, self.low, self.high), state
+
+    def __repr__(self):
+        return f"Projected({self.optimizer!r}, low={self.low.tolist()}, high={self.high.tolist()})"

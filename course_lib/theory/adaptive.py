@@ -29,9 +29,11 @@ __all__ = ["eta", "eps", "beta", "c", "g", "G", "t", "i", "v", "u", "m", "h",
            "bias_correction_factor", "adam_first_step",
            "adagrad_accumulator", "adagrad_effective_rate", "adagrad_rate_decay",
            "adagrad_distance_bounds", "UPDATES", "update_scaling", "adam_gradient_scaling",
+           "rho", "adadelta_first_step",
            "bias_correction_fn", "adagrad_effective_rate_fn", "update_scaling_fn"]
 
 eta, eps, beta, c = sp.symbols("eta epsilon beta c", positive=True)
+rho = sp.Symbol("rho", positive=True)  # Adadelta's (and RMSprop's) decay, 0 < ρ < 1
 g = sp.Symbol("g", real=True, nonzero=True)  # one coordinate of the gradient
 G = sp.Symbol("G", real=True)                # E[g] (or E[g²]) of a stationary gradient
 t = sp.Symbol("t", integer=True, positive=True)  # steps taken, this one included
@@ -147,6 +149,18 @@ def adam_gradient_scaling(eps_: sp.Expr = eps) -> sp.Expr:
     v̂ → c² v̂, so the ratio is c √(v̂ + ε)/√(c² v̂ + ε): exactly 1 at ε = 0."""
     before = UPDATES["adam"].subs(eps, eps_)
     return sp.simplify(before.subs({m: c * m, v: c ** 2 * v}, simultaneous=True) / before)
+
+
+def adadelta_first_step() -> dict:
+    """Adadelta's first step along a coordinate with gradient g, from u = v = 0:
+    v₁ = (1 − ρ) g², Δθ₁ = −√ε g/√((1 − ρ) g² + ε). For |g| ≫ √ε its size tends to
+    √(ε/(1 − ρ)), whatever g is: ε sets the size of Adadelta's first steps, the role η plays
+    for Adam (whose first step is η)."""
+    v1 = (1 - rho) * g ** 2                           # v ← ρv + (1 − ρ)g², from v = 0
+    step = -sp.sqrt(eps) / sp.sqrt(v1 + eps) * g      # −√(u + ε)/√(v₁ + ε)·g with u = 0
+    a = sp.Symbol("a", positive=True)                     # a = 1 − ρ > 0, so SymPy knows ρ < 1
+    large_g = sp.limit(sp.Abs(step.subs(rho, 1 - a)), g, sp.oo).subs(a, 1 - rho)
+    return {"v1": v1, "step": step, "size_for_large_g": large_g}
 
 
 # ------------------------------------------------------------------------------ numbers
