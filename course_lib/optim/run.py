@@ -337,7 +337,9 @@ def run(opt, problem, theta0=None, steps: int = 100, *, batch_size: Optional[int
     theta = coordinate_major(theta)
     counted = CountingProblem(problem)
     state = opt.init(theta)
-    recorded_at = np.unique(np.r_[np.arange(0, steps + 1, record_every), steps])
+    recorded_at = np.arange(0, steps + 1, record_every)
+    if recorded_at[-1] != steps:  # the last step is always recorded
+        recorded_at = np.r_[recorded_at, steps]
     marks = recorded_at.tolist()  # plain ints: compared once per step
     losses = np.empty((len(recorded_at),) + batch_shape)
     thetas = None
