@@ -36,7 +36,7 @@ NBVAL_NOTEBOOKS ?= $(sort $(wildcard notebooks/*.ipynb solutions/*.ipynb))
 NBVAL_CELL_TIMEOUT ?= 600
 # make grade
 SUBMISSIONS ?=
-OUT ?= grades.csv
+OUT ?= grades/grades.csv
 TIMEOUT ?=
 # make slides / make book: notebooks are executed once into build/executed/ (they are committed
 # without outputs) and published from there. reveal.js and MathJax come from npm, pinned by
@@ -69,7 +69,7 @@ help:
 	@echo "make test       unit/property tests + every lecture and solution notebook (nbval)"
 	@echo "make bench      benchmarks -> BENCHMARKS.md (ARGS=--quick for a short run)"
 	@echo "make exercises  regenerate exercises/ from solutions/"
-	@echo "make grade      SUBMISSIONS=\"a.ipynb b.ipynb\" OUT=grades.csv [TIMEOUT=seconds]"
+	@echo "make grade      SUBMISSIONS=\"submitted/\" OUT=grades/grades.csv [TIMEOUT=seconds] [ARGS=\"--jobs 4\"]"
 	@echo "make slides     notebooks/*.ipynb -> reveal.js slides in $(SLIDES_DIR)/ (offline)"
 	@echo "make book       the executed course as a static site in $(BOOK_DIR)/html/ (offline)"
 	@echo "make readme     regenerate README.md's course map from course_lib/publish/course_map.py"
@@ -133,8 +133,8 @@ exercises: $(STAMP)
 
 grade: export MPLBACKEND := Agg
 grade: $(STAMP)
-	@[ -n "$(SUBMISSIONS)" ] || { echo 'make grade: name the notebooks to grade, e.g.' \
-	  'make grade SUBMISSIONS="alice.ipynb bob.ipynb" OUT=grades.csv' >&2; exit 2; }
+	@[ -n "$(SUBMISSIONS)" ] || { echo 'make grade: name the notebooks or folders to grade, e.g.' \
+	  'make grade SUBMISSIONS="submitted/" OUT=grades/grades.csv' >&2; exit 2; }
 	mkdir -p "$(dir $(OUT))"
 	$(PY) -m course_lib.grade $(SUBMISSIONS) --out $(OUT) $(if $(TIMEOUT),--timeout $(TIMEOUT)) \
 	  $(ARGS)
