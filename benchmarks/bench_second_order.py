@@ -15,6 +15,8 @@ a gap that says nothing about either method.
 from __future__ import annotations
 
 import numpy as np
+import scipy.optimize  # noqa: F401  (loads scipy's own OpenBLAS now, so that the
+#                        threadpool_limits below reach it: it only limits libraries loaded)
 
 from benchmarks.harness import Row, time_pair
 
@@ -100,7 +102,10 @@ def bench_hessian_free_vs_scipy(quick: bool = False, repeat: int = 7):
         for p in table_problems("small" if quick else "full"):
             ours, ncg = course_outcome(hf(), p), scipy_outcome(p, "Newton-CG")
             tncg = scipy_outcome(p, "trust-ncg")
-            same, best = _same_minimum(p, ours, ncg)
+            _, best = _same_minimum(p, ours, ncg)
+            # at a singular or flat minimum, ‖∇L‖∞ ≤ 1e-5 leaves L up to ~1e-5 above L*; a
+            # larger gap is another minimum (chained Rosenbrock's local one at L ≈ 3.99)
+            same = abs(ours.loss - ncg.loss) <= 1e-4 * max(1.0, abs(best))
             # the long runs (thousands of iterations) are timed with the fewest repeats
             reps = repeat if max(ours.seconds, ncg.seconds) < 0.5 else 5
             timing = time_pair(lambda: course_outcome(hf(), p),

@@ -8,6 +8,7 @@ and no more on the geometric mean, and must reach the same minimum.
 """
 import numpy as np
 import pytest
+import scipy.optimize  # noqa: F401  (loads scipy's OpenBLAS before threadpool_limits below)
 from threadpoolctl import threadpool_limits
 
 from course_lib.optim import LBFGS, HessianFree

@@ -325,7 +325,10 @@ def test_a_batch_of_starts_runs_like_each_start_alone(make):
     batch = run(make(), p, starts, 80)
     for i in range(3):
         alone = run(make(), p, starts[i], 80)
-        np.testing.assert_allclose(batch.thetas[:, i], alone.thetas, rtol=1e-9, atol=1e-12)
+        # equal to rounding: a batch takes its dot products with einsum, a single run with
+        # BLAS's dot, and the last bits they differ in grow a little as the curvature pairs
+        # of a nearly converged run become tiny
+        np.testing.assert_allclose(batch.thetas[:, i], alone.thetas, rtol=1e-8, atol=1e-9)
         assert batch.stopped_at[i] == alone.stopped_at
 
 

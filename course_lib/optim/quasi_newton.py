@@ -12,7 +12,9 @@ direction and its line search, which may evaluate L and ∇L several times (coun
 The first step evaluates L and ∇L at θ₀ (init has no problem to ask). A run stops (state
 ``done``) once ‖∇L‖∞ ≤ gtol, scipy's L-BFGS-B test (its ``pgtol`` without bounds), or when
 not even steepest descent finds a lower point; run() then stops too. Batched over starting
-points: θ (*B, d), one line search per run (see `line_search.strong_wolfe`).
+points: θ (*B, d), one line search per run (see `line_search.strong_wolfe`). Full-batch
+methods: the line search compares values of one and the same L, and the pairs (s, z) need
+gradients of one L, so run them without ``batch_size``.
 """
 from __future__ import annotations
 
@@ -29,7 +31,15 @@ _EPS = np.finfo(float).eps
 
 
 def _dot(a, b):
+    """Σᵢ aᵢbᵢ over the last axis (per run); one run's vectors take the faster BLAS dot."""
+    if a.ndim == 1 and b.ndim == 1:
+        return np.dot(a, b)
     return np.einsum("...i,...i->...", a, b)
+
+
+def _per_run(c):
+    """A per-run coefficient (*B) shaped to scale vectors (*B, d); a single run's stays 0-d."""
+    return c[..., None] if np.ndim(c) else c
 
 
 class _WolfeMethod(Optimizer):
@@ -115,12 +125,12 @@ def two_loop(g, s, z, rho, gamma):
     a = []
     for s_i, z_i, rho_i in zip(reversed(s), reversed(z), reversed(rho)):
         a_i = rho_i * _dot(s_i, q)
-        q = q - a_i[..., None] * z_i
+        q = q - _per_run(a_i) * z_i
         a.append(a_i)
-    r = gamma[..., None] * q
+    r = _per_run(gamma) * q
     for s_i, z_i, rho_i, a_i in zip(s, z, rho, reversed(a)):
         b = rho_i * _dot(z_i, r)
-        r = r + (a_i - b)[..., None] * s_i
+        r = r + _per_run(a_i - b) * s_i
     return r
 
 

@@ -281,7 +281,9 @@ def run(opt, problem, theta0=None, steps: int = 100, *, batch_size: Optional[int
     A run has diverged when its loss stops being finite or |f(θ)| exceeds
     ``divergence`` × (1 + |f(θ₀)|) at a recorded step; it is stopped there (its later entries
     are nan), and the whole loop stops once every run has diverged. No overflow warnings reach
-    the user.
+    the user. It also stops once every run's optimizer reports ``done`` in its state (the
+    second-order methods: converged to their gtol, or no lower point found); the Trace then
+    repeats the final θ and loss (``Trace.stopped_at`` says when each run stopped).
     """
     if theta0 is None:
         if problem.x0 is None:
