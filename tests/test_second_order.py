@@ -359,6 +359,7 @@ def test_a_step_does_not_change_its_inputs(make):
     (lambda: HessianFree(curvature="fisher"), "curvature='fisher'"),
     (lambda: HessianFree(max_cg=0), "at least one iteration"),
     (lambda: HessianFree(boost=1.0), "must be > 1"),
+    (lambda: HessianFree(max_evals=0), "at least one trial"),
 ])
 def test_bad_settings_get_a_message_that_says_what_to_pass(call, message):
     with pytest.raises(ValueError, match=message):

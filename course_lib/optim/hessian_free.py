@@ -13,7 +13,8 @@ itself — O(d) memory, the cost of a few gradients per product. The details are
 * Levenberg–Marquardt damping: ρ = (L(θ + p) − L(θ)) / q(p), the actual against the
   predicted reduction (q: the model without damping); λ ← 1.5 λ if ρ < 0.25, λ ← λ/1.5
   if ρ > 0.75 — trust the model less after a poor prediction, more after a good one;
-* an Armijo backtracking line search on p (c1 = 1e-2, α ← 0.8 α; Martens & Sutskever 2012).
+* an Armijo backtracking line search on p (c1 = 1e-2, α ← 0.8 α, at most 60 trials, then no
+  step; Martens & Sutskever 2012, and Martens' published code).
 
 Martens also preconditions CG with M = (diag(Σᵢ ∇ℓᵢ²) + λ)^0.75 (`preconditioner=`), and
 computes the curvature on mini-batches (not done here: one step uses the full problem).
@@ -64,6 +65,9 @@ class HessianFree(Optimizer):
     ≥ 0, e.g. `course_lib.curvature.empirical_fisher_diagonal`; CG is then preconditioned by
     M = (D + λ)^ξ, ξ = 0.75 (its cost is not in the Trace's counts).
 
+    ``c1``, ``shrink``, ``max_evals``: the line search's Armijo constant, step factor and
+    trials. ``boost``: λ's factor (Martens: 3/2 up, 2/3 down).
+
     Counts per step: the CG products (one per iteration, +1 for the warm start), L at the
     backtracked iterates and line-search trials, and ∇L at the new point. Batched over
     starting points: every run has its own λ, CG, backtracking and line search (each CG
@@ -76,7 +80,7 @@ class HessianFree(Optimizer):
                  progress_eps: float = 5e-4, warm_start: float = 0.95,
                  preconditioner: Optional[Callable] = None, precond_exponent: float = 0.75,
                  boost: float = 1.5, c1: float = 1e-2, shrink: float = 0.8,
-                 max_evals: int = 20, gtol=1e-5):
+                 max_evals: int = 60, gtol=1e-5):
         if curvature not in _CURVATURES:
             raise ValueError(f"HessianFree(curvature={curvature!r}): use one of "
                              f"{', '.join(map(repr, _CURVATURES))}.")
@@ -97,6 +101,9 @@ class HessianFree(Optimizer):
         if not (np.isscalar(boost) and boost > 1):
             raise ValueError(f"HessianFree(boost={boost!r}): the damping factor must be > 1 "
                              "(Martens: 1.5).")
+        if not isinstance(max_evals, (int, np.integer)) or max_evals < 1:
+            raise ValueError(f"HessianFree(max_evals={max_evals!r}): the line search needs at "
+                             "least one trial; Martens allows 60.")
         if preconditioner is not None and not callable(preconditioner):
             raise TypeError("HessianFree(preconditioner=...) must be a function θ ↦ D, the "
                             "diagonal statistic (e.g. course_lib.curvature."
