@@ -15,7 +15,7 @@ from .problems import beale, long_valley, quadratic, rosenbrock, saddle
 from .widgets import LiveFigure, log_slider, slider
 
 __all__ = ["gd_explorer", "momentum_explorer", "MOMENTUM_PROBLEMS", "adaptive_explorer",
-           "ADAPTIVE_PROBLEMS"]
+           "ADAPTIVE_PROBLEMS", "rates_run"]
 
 class _LogAxisFit:
     """Keeps a log-scale y axis around the curves drawn on it, and changes it only when needed.
@@ -348,11 +348,14 @@ def _adaptive_optimizers(eta, one_minus_beta1, one_minus_beta2, one_minus_rho, e
             Adadelta(1 - one_minus_rho, eps), Adam(eta, 1 - one_minus_beta1, 1 - one_minus_beta2, eps))
 
 
-def _rates_run(opt, problem, theta0, steps, limit=1e6):
-    """The iterates θ₀ … θ_T and each step's per-coordinate step size (T, 2), stopping (nan
-    after) once θ leaves ±``limit`` or stops being finite."""
-    thetas = np.full((steps + 1, 2), np.nan)
-    rates = np.full((steps, 2), np.nan)
+def rates_run(opt, problem, theta0, steps: int, limit: float = 1e6):
+    """Run one adaptive optimizer from θ₀ (shape (d,)) for ``steps`` steps, keeping what the
+    explorer draws: the iterates θ₀ … θ_T, shape (T + 1, d), and each step's per-coordinate
+    step size (`effective_rate`), shape (T, d); nan from the step where θ leaves ±``limit``
+    or stops being finite."""
+    d = np.shape(theta0)[-1]
+    thetas = np.full((steps + 1, d), np.nan)
+    rates = np.full((steps, d), np.nan)
     theta, state = np.asarray(theta0, dtype=float), opt.init(theta0)
     thetas[0] = theta
     with np.errstate(all="ignore"):
@@ -453,7 +456,7 @@ def adaptive_explorer(problem: str = "long valley", eta=None, beta1: float = 0.9
         results = []
         opts = _adaptive_optimizers(eta, one_minus_beta1, one_minus_beta2, one_minus_rho, eps)
         for (name, _), opt, path, note, k in zip(_ADAPTIVE, opts, paths, notes, range(4)):
-            thetas, rates = _rates_run(opt, p, p.x0, steps)
+            thetas, rates = rates_run(opt, p, p.x0, steps)
             path.set_data(thetas[np.isfinite(thetas[:, 0])])
             for c in range(2):
                 curves[c][k].set_data(t, rates[:, c])

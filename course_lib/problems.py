@@ -704,7 +704,7 @@ def two_cluster_location(n: int = 200, share: float = 0.3, centers=(-2.0, 2.0),
 # --------------------------------------------------------------------------------------------
 # Problems behind lecture 03's race and its claims about adaptive step sizes.
 
-__all__ += ["long_valley", "with_gradient_noise", "reddi_online"]
+__all__ += ["long_valley", "with_gradient_noise", "with_gradient_spike", "reddi_online"]
 
 
 def long_valley(length: float = 10.0, slope: float = 0.1, steepness: float = 10.0) -> Problem:
@@ -757,6 +757,34 @@ def with_gradient_noise(problem: Problem, sigma: float, rng) -> Problem:
     p.sigma, p.exact = sigma, problem
     if hasattr(problem, "axis_labels"):
         p.axis_labels = problem.axis_labels
+    return p
+
+
+def with_gradient_spike(problem: Problem, at: int, spike) -> Problem:
+    """The same loss, with one sudden large gradient: the ``at``-th gradient the problem hands
+    out (1, 2, …; step ``at`` of a run) has ``spike`` added to it, every other one is exact.
+
+    For Zeiler's (2012) claim that Adadelta is robust to large, sudden gradients. The problem
+    counts its gradient calls (one per step for the course's first-order optimizers; a batch of
+    runs steps together): make a fresh one for every run.
+    """
+    if not (isinstance(at, (int, np.integer)) and at >= 1):
+        raise ValueError(f"with_gradient_spike(at={at!r}): the spike's step must be a whole "
+                         "number ≥ 1 (1 is the first step).")
+    spike = np.asarray(spike, dtype=float)
+    if not np.all(np.isfinite(spike)):
+        raise ValueError("with_gradient_spike(spike=...): the spike must be finite.")
+    calls = {"t": 0}
+
+    def grad(theta):
+        calls["t"] += 1
+        g = np.asarray(problem.grad(theta), dtype=float)
+        return g + spike if calls["t"] == at else g
+
+    p = Problem(problem.f, grad, name=f"{problem.name}, gradient spike at step {at}",
+                x0=problem.x0, minimizer=problem.minimizer, bounds=problem.bounds,
+                dim=problem.dim, expr=problem.expr, symbols=problem.symbols)
+    p.at, p.spike, p.calls, p.exact = at, spike, calls, problem
     return p
 
 

@@ -40,7 +40,7 @@ from .optim import SGD, Adadelta, Adagrad, Adam, Momentum, Nesterov, RMSprop, ru
 from .problems import Problem, beale, long_valley, saddle, with_gradient_noise
 
 __all__ = ["RACERS", "COLORS", "FIXED", "Track", "Race", "tracks", "make", "step_size", "label",
-           "sweep", "tune", "robust_best", "race", "caption", "animate", "RaceAnimation",
+           "sweep", "tune", "robust_best", "decades_below", "race", "caption", "animate", "RaceAnimation",
            "to_html", "save_gif", "small_multiples", "main"]
 
 #: the racers, in the order of the lecture
@@ -351,9 +351,10 @@ class RaceAnimation:
 
 
 # Font Awesome icons of matplotlib's HTML player, which it loads from a CDN, replaced by text
-_ICONS = {"fa-minus": "−", "fa-fast-backward": "⏮", "fa-step-backward": "◀|",
-          "fa-play fa-flip-horizontal": "◀", "fa-pause": "⏸", "fa-play": "▶",
-          "fa-step-forward": "|▶", "fa-fast-forward": "⏭", "fa-plus": "+"}
+# (characters every system font has: ⏮ ⏸ ⏭ are missing from many and show as boxes)
+_ICONS = {"fa-minus": "−", "fa-fast-backward": "«", "fa-step-backward": "‹",
+          "fa-play fa-flip-horizontal": "◀", "fa-pause": "||", "fa-play": "▶",
+          "fa-step-forward": "›", "fa-fast-forward": "»", "fa-plus": "+"}
 
 
 def _palette(rgb, colors: int = 64):
@@ -477,3 +478,12 @@ def main(argv=None) -> list:
 
 if __name__ == "__main__":
     main()
+
+
+def decades_below(steps, scores, level) -> float:
+    """How wide, in decades, the set of step sizes whose score is ≤ ``level`` is (diverged
+    runs, nan, are not): the measure of how forgiving a method is about its step size.
+    ``steps`` must be evenly log-spaced."""
+    steps, scores = np.asarray(steps, dtype=float), np.asarray(scores, dtype=float)
+    per_point = np.log10(steps[-1] / steps[0]) / (steps.size - 1)
+    return float(np.count_nonzero(np.nan_to_num(scores, nan=np.inf) <= level) * per_point)
