@@ -399,6 +399,7 @@ def test_every_check_of_the_course_hidden_ones_included_gives_a_hint():
 # mistake) and alternative correct answers (full marks), graded by the CLI in one batch.
 
 L01, L02 = "01_learning_as_optimization", "02_gradient_descent"
+L03 = "03_adaptive_learning_rates"
 _RISK = "def empirical_risk(theta, X, y):\n    z = X @ theta\n    return {}"
 _GRAD = "from course_lib.data import sigmoid\n\n\ndef risk_gradient(theta, X, y):\n    {}"
 _GD = "def gradient_descent(grad, theta0, eta, steps):\n    {}"
@@ -412,6 +413,15 @@ _T2L = "def torch_to_lecture(p, b, eta, mu):\n    {}"
 _MAX = "def momentum_max_eta(A, mu):\n    return {}"
 _OPT = ("def optimal_momentum(A):\n    lams = np.linalg.eigvalsh(A)\n    lo, hi = lams[0], lams[-1]"
         "\n    k = np.sqrt(hi / lo)\n    return {}")
+
+_ADAGRAD = "def adagrad_step(theta, v, grad, eta, eps):\n    g = grad(theta)\n    {}"
+_RMS = "def rmsprop_step(theta, v, grad, eta, rho, eps):\n    g = grad(theta)\n    {}"
+_DELTA = "def adadelta_step(theta, v, u, grad, rho, eps):\n    g = grad(theta)\n    {}"
+_ADAM = ("def adam_step(theta, m, v, t, grad, eta, beta1, beta2, eps):\n    g = grad(theta)\n"
+         "    m = beta1 * m + (1 - beta1) * g\n    v = beta2 * v + (1 - beta2) * g ** 2\n    {}")
+_RATIO = "def uncorrected_ratio(beta1, beta2, t):\n    {}"
+_ESCAPE = "def escape_step(step, state, theta0, loss, max_steps):\n    {}"
+
 
 # submission -> {answer cell: (source, None for full marks or a phrase its message contains)}
 LECTURE_SUBMISSIONS = {
@@ -507,11 +517,173 @@ LECTURE_SUBMISSIONS = {
                                                          "np.max(np.diag(A))"),
                       "λ_min and λ_max from the diagonal entries"),
     },
+    # lecture 03: one typical mistake per question in each submission
+    f"torch_{L03}.ipynb": {
+        "q1_answer": (_ADAGRAD.format("v = v + g ** 2\n"
+                                      "    return theta - eta * g / (np.sqrt(v) + eps), v"),
+                      "Duchi et al.'s and torch.optim.Adagrad's placement"),
+        "q2_answer": (_RMS.format("v = rho * v + (1 - rho) * g ** 2\n"
+                                  "    return theta - eta * g / (np.sqrt(v) + eps), v"),
+                      "torch.optim.RMSprop's placement"),
+        "q3_answer": (_DELTA.format("v = rho * v + (1 - rho) * g ** 2\n"
+                                    "    d = -(np.sqrt(u) + eps) / (np.sqrt(v) + eps) * g\n"
+                                    "    return theta + d, v, rho * u + (1 - rho) * d ** 2"),
+                      "Zeiler's RMS[x] = √(E[x²] + ε)"),
+        "q4_answer": (_ADAM.format("m_hat = m / (1 - beta1 ** (t + 1))\n"
+                                   "    v_hat = v / (1 - beta2 ** (t + 1))\n"
+                                   "    return theta - eta * m_hat / (np.sqrt(v_hat) + eps), "
+                                   "m, v, t + 1"),
+                      "Kingma & Ba's and torch.optim.Adam's placement"),
+        "q5_answer": (_RATIO.format("return np.sqrt(1 - beta2 ** t) / (1 - beta1 ** t)"),
+                      "you returned the corrected step over the uncorrected one"),
+        "q6_answer": (_ESCAPE.format("theta, t = theta0, 1\n"
+                                     "    while t <= max_steps + 1:\n"
+                                     "        if loss(theta) <= -1:\n"
+                                     "            return t\n"
+                                     "        theta, state = step(theta, state)\n"
+                                     "        t += 1\n"
+                                     "    return max_steps + 1"),
+                      "you counted one step too many"),
+    },
+    f"average_{L03}.ipynb": {
+        "q1_answer": (_ADAGRAD.format("v = 0.9 * v + 0.1 * g ** 2\n"
+                                      "    return theta - eta * g / np.sqrt(v + eps), v"),
+                      "that is RMSprop's record"),
+        "q2_answer": (_RMS.format("v = (1 - rho) * v + rho * g ** 2\n"
+                                  "    return theta - eta * g / np.sqrt(v + eps), v"),
+                      "ρ and 1 − ρ are swapped"),
+        "q3_answer": (_DELTA.format("v = rho * v + (1 - rho) * g ** 2\n"
+                                    "    d = -np.sqrt(u + eps) / np.sqrt(v + eps) * g\n"
+                                    "    return theta + d, v, d ** 2"),
+                      "the lecture slide's shorthand"),
+        "q4_answer": (_ADAM.format("return theta - eta * m / np.sqrt(v + eps), m, v, t + 1"),
+                      "no bias correction"),
+        "q5_answer": (_RATIO.format("return (1 - beta1 ** t) / (1 - beta2 ** t)"),
+                      "v's factor enters through the root"),
+        "q6_answer": (_ESCAPE.format("theta = theta0\n"
+                                     "    for t in range(max_steps + 1):\n"
+                                     "        if loss(theta) <= -1:\n"
+                                     "            return t\n"
+                                     "        theta, state = step(theta, state)\n"
+                                     "    return max_steps"),
+                      "you returned max_steps where θ never escaped"),
+    },
+    f"inplace_{L03}.ipynb": {
+        "q1_answer": (_ADAGRAD.format("v += g ** 2\n"
+                                      "    return theta - eta * g / np.sqrt(v + eps), v"),
+                      "changed its argument #2 (`v`) in place"),
+        "q2_answer": (_RMS.format("v *= rho\n    v += (1 - rho) * g ** 2\n"
+                                  "    return theta - eta * g / np.sqrt(v + eps), v"),
+                      "changed its argument #2 (`v`) in place"),
+        "q3_answer": (_DELTA.format("v = rho * v + (1 - rho) * g ** 2\n"
+                                    "    d = -np.sqrt(u + eps) / np.sqrt(v + eps) * g\n"
+                                    "    u *= rho\n    u += (1 - rho) * d ** 2\n"
+                                    "    return theta + d, v, u"),
+                      "changed its argument #3 (`u`) in place"),
+        "q4_answer": ("def adam_step(theta, m, v, t, grad, eta, beta1, beta2, eps):\n"
+                      "    g = grad(theta)\n    t += 1\n    m *= beta1\n    m += (1 - beta1) * g\n"
+                      "    v = beta2 * v + (1 - beta2) * g ** 2\n"
+                      "    m_hat, v_hat = m / (1 - beta1 ** t), v / (1 - beta2 ** t)\n"
+                      "    theta -= eta * m_hat / np.sqrt(v_hat + eps)\n"
+                      "    return theta, m, v, t",
+                      "in place"),
+        "q5_answer": (_RATIO.format("return (1 - beta1 ** (t - 1)) / "
+                                    "np.sqrt(1 - beta2 ** (t - 1))"),
+                      "your t is one step early"),
+        "q6_answer": (_ESCAPE.format("theta = theta0\n"
+                                     "    for t in range(max_steps + 1):\n"
+                                     "        if loss(theta) <= -1:\n"
+                                     "            return t\n"
+                                     "        theta, _ = step(theta, state)\n"
+                                     "    return max_steps + 1"),
+                      "every step started from the initial state"),
+    },
+    f"late_{L03}.ipynb": {
+        "q1_answer": (_ADAGRAD.format("step = eta * g / np.sqrt(v + eps)\n"
+                                      "    return theta - step, v + g ** 2"),
+                      "you divided by the old v"),
+        "q2_answer": (_RMS.format("step = eta * g / np.sqrt(v + eps)\n"
+                                  "    return theta - step, rho * v + (1 - rho) * g ** 2"),
+                      "you divided by the old v"),
+        "q3_answer": (_DELTA.format("d = -np.sqrt(u + eps) / np.sqrt(v + eps) * g\n"
+                                    "    return theta + d, rho * v + (1 - rho) * g ** 2, "
+                                    "rho * u + (1 - rho) * d ** 2"),
+                      "you divided by the old v"),
+        "q4_answer": (_ADAM.format("m_hat = m / (1 - beta1 ** t)\n"
+                                   "    v_hat = v / (1 - beta2 ** t)\n"
+                                   "    return theta - eta * m_hat / np.sqrt(v_hat + eps), "
+                                   "m, v, t + 1"),
+                      "your bias correction uses the t you were given"),
+        "q5_answer": (_RATIO.format("return beta1 ** t / np.sqrt(beta2 ** t)"),
+                      "you used βᵗ where 1 − βᵗ belongs"),
+        "q6_answer": (_ESCAPE.format("if loss(theta0) <= -1:\n        return 0\n"
+                                     "    theta = theta0\n"
+                                     "    for t in range(max_steps):\n"
+                                     "        theta, state = step(theta, state)\n"
+                                     "        if loss(theta) <= -1:\n"
+                                     "            return t\n"
+                                     "    return max_steps + 1"),
+                      "you counted one step too few"),
+    },
+    f"hat_{L03}.ipynb": {
+        "q1_answer": (_ADAGRAD.format("v = (v + g ** 2) / 2\n"
+                                      "    return theta - eta * g / np.sqrt(v + eps), v"),
+                      "the mean of the old v and g²"),
+        "q2_answer": (_RMS.format("v = v + g ** 2\n"
+                                  "    return theta - eta * g / np.sqrt(v + eps), v"),
+                      "that is Adagrad's record"),
+        "q3_answer": (_DELTA.format("v = (1 - rho) * v + rho * g ** 2\n"
+                                    "    d = -np.sqrt(u + eps) / np.sqrt(v + eps) * g\n"
+                                    "    return theta + d, v, (1 - rho) * u + rho * d ** 2"),
+                      "ρ and 1 − ρ are swapped"),
+        "q4_answer": (_ADAM.format("m = m / (1 - beta1 ** (t + 1))\n"
+                                   "    v = v / (1 - beta2 ** (t + 1))\n"
+                                   "    return theta - eta * m / np.sqrt(v + eps), m, v, t + 1"),
+                      "you returned the bias-corrected m̂ and v̂"),
+        "q5_answer": (_RATIO.format("return (1 - beta1 ** (t + 1)) / "
+                                    "np.sqrt(1 - beta2 ** (t + 1))"),
+                      "your t is one step late"),
+        "q6_answer": (_ESCAPE.format("theta = theta0\n"
+                                     "    for t in range(1, max_steps + 1):\n"
+                                     "        theta, state = step(theta, state)\n"
+                                     "        if loss(theta) <= -1:\n"
+                                     "            return t\n"
+                                     "    return max_steps + 1"),
+                      "or skipped θ₀"),
+    },
+    # alternative correct answers: full marks
+    f"alt_{L03}.ipynb": {
+        "q1_answer": (_ADAGRAD.format("v = v + g * g\n    rate = eta / (v + eps) ** 0.5\n"
+                                      "    return theta - rate * g, v"), None),
+        "q2_answer": (_RMS.format("v = v.copy()\n    v *= rho\n    v += (1 - rho) * g * g\n"
+                                  "    return theta - eta * g / np.sqrt(v + eps), v"), None),
+        "q3_answer": (_DELTA.format("v = v + (1 - rho) * (g ** 2 - v)\n"
+                                    "    rms_u, rms_g = np.sqrt(u + eps), np.sqrt(v + eps)\n"
+                                    "    d = -(rms_u / rms_g) * g\n"
+                                    "    return theta + d, v, u + (1 - rho) * (d ** 2 - u)"), None),
+        # Kingma & Ba's "more efficient" order, with ε rescaled so that it stays inside the root
+        "q4_answer": (_ADAM.format("t = t + 1\n"
+                                   "    c1, c2 = 1 - beta1 ** t, 1 - beta2 ** t\n"
+                                   "    lr = eta * np.sqrt(c2) / c1\n"
+                                   "    return [theta - lr * m / np.sqrt(v + eps * c2), m, v, t]"),
+                      None),
+        "q5_answer": ("import math\n\n\ndef uncorrected_ratio(beta1, beta2, t):\n"
+                      "    m = v = 0.0\n    for _ in range(t):   # a constant gradient g = 1\n"
+                      "        m, v = beta1 * m + (1 - beta1), beta2 * v + (1 - beta2)\n"
+                      "    return (m / math.sqrt(v)) / ((m / (1 - beta1 ** t)) / "
+                      "math.sqrt(v / (1 - beta2 ** t)))", None),
+        "q6_answer": ("def escape_step(step, state, theta0, loss, max_steps):\n"
+                      "    theta, t = theta0, 0\n"
+                      "    while loss(theta) > -1:\n"
+                      "        if t == max_steps:\n            return max_steps + 1\n"
+                      "        theta, state = step(theta, state)\n        t += 1\n"
+                      "    return t", None),
+    },
 }
 
 
 def _lecture_submission(name):
-    assignment = L01 if L01 in name else L02
+    assignment = next(a for a in (L01, L02, L03) if a in name)
     nb = nbformat.read(str(REPO / "solutions" / f"{assignment}.ipynb"), as_version=4)
     for cell in nb.cells:
         if cell.metadata.get("nbgrader", {}).get("grade_id") in LECTURE_SUBMISSIONS[name]:
