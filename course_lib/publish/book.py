@@ -91,6 +91,9 @@ def config() -> dict:
             # a TeX mistake shows as an error (the tests look for them), not as red text
             "mathjax3_config": {"options": {"enableMenu": False},
                                 "tex": {"packages": {"[-]": ["noerrors", "noundefined"]}}},
+            # Markdown printed by code (display(Markdown(...))) is parsed as MyST, so its $…$
+            # is typeset like a Markdown cell's (myst-nb's default, commonmark, leaves it raw)
+            "nb_render_markdown_format": "myst",
             # the widget outputs are replaced by captions; never load the widget renderer
             "nb_ipywidgets_js": {},
             "html_show_sourcelink": False,
