@@ -9,7 +9,8 @@ from course_lib import problems as P
 # dimensioned, d = 10, by hand: xⱼ − 1 = −j/10, Σ(xⱼ − 1)² = 3.85, s = −38.5, f = 3.85 + s² + s⁴)
 STARTS = [(lambda: P.powell_singular(), 215.0), (lambda: P.wood(), 19192.0),
           (lambda: P.brown_badly_scaled(), 0.999998e12), (lambda: P.helical_valley(), 2500.0),
-          (lambda: P.box_3d(), 1031.1535), (lambda: P.variably_dimensioned(10), 3.85 + 38.5 ** 2 + 38.5 ** 4),
+          (lambda: P.box_3d(), 1031.1535),
+          (lambda: P.variably_dimensioned(10), 3.85 + 38.5 ** 2 + 38.5 ** 4),
           (lambda: P.penalty_1(10), 148032.565)]
 
 ALL = [lambda: P.powell_singular(8), P.wood, P.brown_badly_scaled, P.helical_valley, P.box_3d,
