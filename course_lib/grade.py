@@ -431,8 +431,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if not args.submissions:
         return usage("no submissions given: python -m course_lib.grade SUBMISSION.ipynb ... "
                      "--out grades.csv")
-    if not args.out.parent.resolve().is_dir():
-        return usage(f"the directory of --out {args.out} does not exist; create it first")
     if args.timeout <= 0 or (args.total_timeout is not None and args.total_timeout <= 0):
         return usage("--timeout and --total-timeout must be positive numbers of seconds")
     if args.jobs < 1:
@@ -443,6 +441,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     missing = [p for p in args.submissions if not p.exists()]
     if missing:
         return usage(f"no such file or folder: {', '.join(map(str, missing))}")
+    try:  # grades/grades.csv on a first run: the folder is made, as make grade does
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return usage(f"cannot create the folder of --out {args.out} ({exc.strerror}); "
+                     "pass --out with a folder you can write to")
     assignments = load_solutions(args.solutions)
     if not assignments:
         return usage(f"no solution notebooks (*.ipynb) in {args.solutions}")

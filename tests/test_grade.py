@@ -672,7 +672,7 @@ def test_build_takes_answers_from_the_submission_and_everything_else_from_the_so
 
 @pytest.mark.parametrize("args, complaint", [
     ([], "no submissions"),
-    (["x.ipynb", "--out", "no/such/dir/grades.csv"], "does not exist"),
+    (["x.ipynb", "--out", "x.ipynb/grades.csv"], "cannot create the folder of --out"),
     (["x.ipynb", "--out", "g.csv", "--solutions", "no/such/solutions"], "does not exist"),
     (["x.ipynb", "--out", "g.csv", "--timeout", "0"], "positive"),
     (["missing.ipynb", "--out", "g.csv"], "no such file or folder: missing.ipynb"),
@@ -686,6 +686,14 @@ def test_usage_errors_exit_2_with_a_message(args, complaint, capsys, tmp_path, m
         args = args + ["--out", "g.csv"]
     assert grade.main(args) == 2
     assert complaint in capsys.readouterr().err
+
+
+def test_the_folder_of_out_is_created_on_a_first_run(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "x.ipynb").write_text("not a notebook")
+    assert grade.main(["x.ipynb", "--out", "grades/week1/grades.csv",
+                       "--solutions", str(SOLUTIONS)]) == 0
+    assert (tmp_path / "grades" / "week1" / "grades.csv").is_file()
 
 
 def test_malformed_solution_is_a_usage_error_naming_the_cell(tmp_path, capsys):
