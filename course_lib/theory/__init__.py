@@ -15,11 +15,16 @@ Lecture 03
 - `adaptive` — Adam's bias correction, Adagrad's 1/√t rate, how updates scale when θ → cθ
   (Adadelta like θ, SGD like 1/θ), Adam's invariance to the gradient's scale.
 
+Lecture 04
+- `second_order` — the Taylor model and Newton step, one step on a PD quadratic, the BFGS
+  inverse update (secant equation, symmetry), Hessian-vector products as directional
+  derivatives, linear CG's α and β and the slide's climbing first step.
+
 All lectures
 - `rates` — rates measured from runs, to print next to the predicted ones.
 """
-from . import adaptive, gradient_descent, noise_floor, ripples, stale_gradients
+from . import adaptive, gradient_descent, noise_floor, ripples, second_order, stale_gradients
 from .rates import measured_rate, trace_rate
 
-__all__ = ["gradient_descent", "ripples", "stale_gradients", "noise_floor", "adaptive",
+__all__ = ["gradient_descent", "ripples", "stale_gradients", "noise_floor", "adaptive", "second_order",
            "measured_rate", "trace_rate"]
