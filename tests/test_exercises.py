@@ -282,3 +282,21 @@ def test_every_graded_cell_fails_in_the_untouched_exercise(solution, tmp_path):
             assert result.status == "error", f"{label} passes without an answer: answer leaked?"
         else:
             assert result.status == "ok", f"{label} fails in the exercise: {result.message}"
+
+
+# --------------------------------------------------------------------------- exercise 03's facts
+
+def test_exercise_03_describes_the_lectures_saddle_race():
+    """Question 6 of exercises/03 quotes the lecture's saddle race (start, step size, escape
+    level, race length) and RMSprop's ρ in its text: they must be what course_lib.race runs."""
+    from course_lib import race
+
+    track = race.tracks()["saddle"]
+    assert track.start.tolist() == [-1.0, 1e-3]
+    assert (track.fixed_step, track.steps, race.ESCAPE_LEVEL) == (0.05, 150, -1.0)
+    assert race.FIXED["RMSprop"]["rho"] == 0.9
+    text = "\n".join(c.source for c in nbformat.read(
+        str(REPO / "solutions" / "03_adaptive_learning_rates.ipynb"), as_version=4).cells)
+    for quoted in ("from $(-1, 10^{-3})$", "the step size 0.05", "$L(\\theta_t) \\le -1$",
+                   "$\\beta_2 = \\rho = 0.9$", "saddle.f, 150)"):
+        assert quoted in text, quoted
