@@ -584,9 +584,8 @@ LECTURE_SUBMISSIONS = {
                       "    g = grad(theta)\n    t += 1\n    m *= beta1\n    m += (1 - beta1) * g\n"
                       "    v = beta2 * v + (1 - beta2) * g ** 2\n"
                       "    m_hat, v_hat = m / (1 - beta1 ** t), v / (1 - beta2 ** t)\n"
-                      "    theta -= eta * m_hat / np.sqrt(v_hat + eps)\n"
-                      "    return theta, m, v, t",
-                      "in place"),
+                      "    return theta - eta * m_hat / np.sqrt(v_hat + eps), m, v, t",
+                      "changed its argument #2 (`m`) in place"),
         "q5_answer": (_RATIO.format("return (1 - beta1 ** (t - 1)) / "
                                     "np.sqrt(1 - beta2 ** (t - 1))"),
                       "your t is one step early"),
