@@ -345,7 +345,8 @@ _ADAPTIVE = (("Adagrad", "tab:red"), ("RMSprop", "tab:purple"), ("Adadelta", "ta
 
 def _adaptive_optimizers(eta, one_minus_beta1, one_minus_beta2, one_minus_rho, eps):
     return (Adagrad(eta, eps), RMSprop(eta, 1 - one_minus_rho, eps),
-            Adadelta(1 - one_minus_rho, eps), Adam(eta, 1 - one_minus_beta1, 1 - one_minus_beta2, eps))
+            Adadelta(1 - one_minus_rho, eps),
+            Adam(eta, 1 - one_minus_beta1, 1 - one_minus_beta2, eps))
 
 
 def rates_run(opt, problem, theta0, steps: int, limit: float = 1e6):

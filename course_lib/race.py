@@ -39,9 +39,10 @@ from . import plots
 from .optim import SGD, Adadelta, Adagrad, Adam, Momentum, Nesterov, RMSprop, run
 from .problems import Problem, beale, long_valley, saddle, with_gradient_noise
 
-__all__ = ["RACERS", "COLORS", "FIXED", "Track", "Race", "tracks", "make", "step_size", "label",
-           "sweep", "tune", "robust_best", "decades_below", "race", "caption", "animate", "RaceAnimation",
-           "to_html", "save_gif", "small_multiples", "main"]
+__all__ = ["RACERS", "COLORS", "FIXED", "SYMBOLS", "Track", "Race", "tracks", "make",
+           "step_size", "label", "sweep", "tune", "robust_best", "decades_below", "race",
+           "caption", "animate", "RaceAnimation", "to_html", "save_gif", "small_multiples",
+           "main"]
 
 #: the racers, in the order of the lecture
 RACERS = ("SGD", "Momentum", "Nesterov", "Adagrad", "RMSprop", "Adadelta", "Adam")
@@ -55,7 +56,8 @@ FIXED = {"Momentum": {"mu": 0.9}, "Nesterov": {"mu": 0.9}, "Adagrad": {"eps": 1e
          "Adam": {"beta1": 0.9, "beta2": 0.999, "eps": 1e-8}}
 _CLASSES = {"SGD": SGD, "Momentum": Momentum, "Nesterov": Nesterov, "Adagrad": Adagrad,
             "RMSprop": RMSprop, "Adadelta": Adadelta, "Adam": Adam}
-_SYMBOLS = {"eta": "η", "mu": "µ", "rho": "ρ", "eps": "ε", "beta1": "β₁", "beta2": "β₂"}
+#: how a hyperparameter is written in legends and captions
+SYMBOLS = {"eta": "η", "mu": "µ", "rho": "ρ", "eps": "ε", "beta1": "β₁", "beta2": "β₂"}
 
 
 def make(name: str, step, **settings):
@@ -89,8 +91,8 @@ def label(opt, *, short: bool = False) -> str:
     values = {h: getattr(opt, h) for h in opt.hyperparameters}
     if short:
         key = "eps" if name == "Adadelta" else "eta"
-        return f"{name} {_SYMBOLS[key]} = {float(values[key]):.2g}"
-    return f"{name} ({', '.join(f'{_SYMBOLS[h]} = {float(v):.3g}' for h, v in values.items())})"
+        return f"{name} {SYMBOLS[key]} = {float(values[key]):.2g}"
+    return f"{name} ({', '.join(f'{SYMBOLS[h]} = {float(v):.3g}' for h, v in values.items())})"
 
 
 @dataclass(frozen=True)
@@ -286,9 +288,16 @@ def animate(rows: Sequence[Sequence[Race]], *, every: int = 1, interval: int = 6
                 lines.append((line, head, _first_run(r.traces[name])))
         for ax in ax_row[len(row):]:
             ax.axis("off")
-    handles = [Line2D([], [], color=COLORS[n], marker="o", ms=4.5, label=n) for n in RACERS]
-    fig.legend(handles=handles, loc="outside lower center", ncol=len(RACERS), fontsize=8,
-               frameon=False)
+    # One track (exact and noisy, say): every panel has the same settings, and the legend
+    # gives them; several tracks: the names only (each track has its own settings).
+    settings = {n: {label(r.optimizers[n], short=True) for row in rows for r in row}
+                for n in RACERS}
+    handles = [Line2D([], [], color=COLORS[n], marker="o", ms=4.5,
+                      label=next(iter(settings[n])) if len(settings[n]) == 1 else n)
+               for n in RACERS]
+    named_only = all(len(v) > 1 for v in settings.values())
+    fig.legend(handles=handles, loc="outside lower center", fontsize=8, frameon=False,
+               ncol=len(RACERS) if named_only else 4)
     frames = list(range(0, steps + 1, every))
     if frames[-1] != steps:
         frames.append(steps)
@@ -468,7 +477,7 @@ def main(argv=None) -> list:
     for key, track in tracks(args.steps).items():
         sizes = tune(track)
         pair = [race(track, sizes), race(track, sizes, sigma=track.sigma, seed=0)]
-        anim = animate([pair], every=args.every, width=8.0)
+        anim = animate([pair], every=args.every, width=10.0)
         path = Path(args.out) / f"race_{key.replace(' ', '_')}.gif"
         save_gif(anim, path)
         print(f"{path}: {caption(pair[0])} | {caption(pair[1])}")
