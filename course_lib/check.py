@@ -145,6 +145,8 @@ def _factor_note(got: np.ndarray, expected: np.ndarray, worst: tuple) -> str:
     # mean was asked, or a division by k too many. One number alone is weaker evidence, so it
     # needs a larger k before the note guesses.
     nonzero = expected != 0
+    if not np.all(np.isfinite(expected[nonzero])):
+        return ""
     uniform = (np.allclose(got[nonzero], ratio * expected[nonzero], rtol=1e-6, atol=0)
                and np.all(got[~nonzero] == 0))
     smallest = 3 if np.count_nonzero(nonzero) > 1 else 10
@@ -179,8 +181,12 @@ def _cmp_array(got, expected, rtol: float, atol: float) -> None:
         raise _Mismatch(f"non-finite value {got[idx]}{where} (overflow, or 0/0?).")
     close = np.isclose(got, expected, rtol=rtol, atol=atol, equal_nan=True)
     if not close.all():
-        rel = np.where(close, 0.0, relative_error(got, expected))
-        worst = tuple(int(i) for i in np.unravel_index(int(np.nanargmax(rel)), rel.shape))
+        with np.errstate(invalid="ignore"):
+            rel = relative_error(got, expected)
+        # An infinite or nan expected value (or listed mistake) gives inf/inf or nan here:
+        # it counts as the worst entry, never as agreement.
+        rel = np.where(close, 0.0, np.nan_to_num(rel, nan=np.inf))
+        worst = tuple(int(i) for i in np.unravel_index(int(np.argmax(rel)), rel.shape))
         n_bad = int(np.count_nonzero(~close))
         where = f" at index {worst}" if got.ndim else ""
         raise _Mismatch(f"expected {_fmt(expected)}, got {_fmt(got)}; "

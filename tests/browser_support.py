@@ -121,6 +121,16 @@ class Offline:
     def new_page(self):
         return self.context.new_page()
 
+    def report(self, add) -> None:
+        """Pass each remote request (once, however often retried) and each console error to
+        ``add(kind, message)``, kind "network" or "console"."""
+        for url in dict.fromkeys(self.remote):
+            add("network", f"requested from the network: {url}")
+        for error in self.errors:
+            if "net::ERR_FAILED" in error and self.remote:
+                continue  # an aborted request above, logged once more by the browser
+            add("console", error)
+
     def close(self):
         self.context.close()
 

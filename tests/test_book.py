@@ -24,7 +24,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from browser_support import ROOT, Offline, launch, make, require_browser, require_publishing
+from browser_support import ROOT, Offline, make, require_publishing
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -175,30 +175,12 @@ def inspect_site(browser, site: Path, base_url: str | None = None, names=None) -
             result.captions += s["captions"]
             page.close()
     finally:
-        for url in dict.fromkeys(offline.remote):
-            result.add("network", f"requested from the network: {url}")
-        for error in offline.errors:
-            if "net::ERR_FAILED" in error and offline.remote:
-                continue  # the aborted request above, logged once more by the browser
-            result.add("console", error)
+        offline.report(result.add)
         offline.close()
     return result
 
 
 # ------------------------------------------------------------------------------- fixtures
-@pytest.fixture(scope="module")
-def browser():
-    require_browser()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = launch(pw)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
 @pytest.fixture(scope="module")
 def book(browser):
     require_publishing()

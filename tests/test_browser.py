@@ -31,7 +31,7 @@ from pathlib import Path
 
 import pytest
 
-from browser_support import ARTIFACTS, DRAG_JS, ROOT, launch, require_browser, start_lab
+from browser_support import ARTIFACTS, DRAG_JS, ROOT, require_browser, start_lab
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -101,19 +101,6 @@ def lab(tmp_path_factory):
         yield server
     finally:
         server.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    require_browser()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = launch(pw)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 # ------------------------------------------------------------------------------- helpers

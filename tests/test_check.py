@@ -740,3 +740,12 @@ def test_the_whole_message_reaches_the_grades_file(lecture_batch):
     longest = max((r["message"] for r in lecture_batch), key=len)
     assert len(longest) > 300 and longest.rstrip().endswith(".")
     assert all(not r["message"].endswith("…") for r in lecture_batch)
+
+
+def test_an_expected_or_listed_value_that_is_not_finite_is_compared_not_crashed():
+    with pytest.raises(check.AnswerError, match=r"expected inf, got 150"):
+        check.scalar("escape step", 150, np.inf)
+    with pytest.raises(check.AnswerError, match=r"Hint: h$"):
+        check.scalar("ratio", 1.0, 2.0, hint="h", mistakes={"0/0": np.nan})
+    with pytest.raises(check.AnswerError, match=r"index \(1,\): expected inf, got 2"):
+        check.array("a", np.array([1.0, 2.0]), np.array([1.0, np.inf]))

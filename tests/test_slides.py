@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from browser_support import (ARTIFACTS, ROOT, Offline, launch, make, require_browser,
+from browser_support import (ARTIFACTS, ROOT, Offline, make, require_browser,
                              require_publishing)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -251,30 +251,12 @@ def inspect_deck(browser, path: Path, name: str) -> Deck:
         _speaker_view(page, offline, deck)
         page.close()
     finally:
-        for url in dict.fromkeys(offline.remote):  # once each, however often retried
-            deck.add("network", f"requested from the network: {url}")
-        for error in offline.errors:
-            if "net::ERR_FAILED" in error and offline.remote:
-                continue  # the aborted request above, logged once more by the browser
-            deck.add("console", error)
+        offline.report(deck.add)
         offline.close()
     return deck
 
 
 # ------------------------------------------------------------------------------- fixtures
-@pytest.fixture(scope="module")
-def browser():
-    require_browser()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = launch(pw)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
 _decks: dict = {}
 
 
