@@ -341,8 +341,14 @@ async def grade_batch(subs: list, assignments: dict, settings: Settings, store: 
             todo.append(i)
     # The reference runs first (they may reveal an instructor error before anyone is graded)
     needed = {identify_assignment(subs[i].path, _peek(subs[i].path), assignments) for i in todo}
-    await asyncio.gather(*(reference_records(assignments[a], settings, store)
-                           for a in sorted(filter(None, needed))))
+    # All of them finish before the first error is raised: an error left pending in another
+    # task would print a second traceback at shutdown, burying the instructor's message.
+    done = await asyncio.gather(*(reference_records(assignments[a], settings, store)
+                                  for a in sorted(filter(None, needed))),
+                                return_exceptions=True)
+    for outcome in done:
+        if isinstance(outcome, BaseException):
+            raise outcome
     limit = asyncio.Semaphore(jobs)
 
     async def one(i):

@@ -749,3 +749,21 @@ def test_nbgrader_layout_gives_the_student_id_whichever_folder_is_named(tmp_path
         ("99_fixture.ipynb", "alice"), ("99_fixture.ipynb", "bob"), ("homework.ipynb", "carl"),
         ("dora_99_fixture.ipynb", None)]
     assert student_id(found[-1], "99_fixture") == "dora"
+
+
+def test_no_sandbox_mount_hides_python_or_course_lib_even_when_they_live_under_tmp(tmp_path,
+                                                                                  monkeypatch):
+    """A checkout or venv under /tmp (a CI clone) was hidden by the sandbox's private /tmp,
+    mounted after the read-only binds: the kernel could not start."""
+    monkeypatch.setattr(sb.shutil, "which", lambda name: "/usr/bin/bwrap")
+    monkeypatch.setattr(sb, "readable_paths", lambda: ["/usr", "/tmp/ci.x/.venv",
+                                                       "/tmp/ci.x/course_lib"])
+    argv = sb.kernel_argv([tmp_path], tmp_path, tmp_path / "lock", sb.Limits(), 60.0, True)
+    mounts = [(argv[i], argv[i + 1] if argv[i] in ("--dev", "--proc", "--tmpfs")
+               else argv[i + 2]) for i in range(len(argv))
+              if argv[i] in ("--ro-bind", "--bind", "--dev", "--proc", "--tmpfs")]
+    for k, (kind, target) in enumerate(mounts):
+        later = [t for kd, t in mounts[k + 1:] if kd in ("--tmpfs", "--dev", "--proc")]
+        hidden_by = [t for t in later if target == t or target.startswith(t.rstrip("/") + "/")]
+        assert not hidden_by, f"{kind} {target} is hidden by a later mount on {hidden_by}"
+    assert ("--ro-bind", "/tmp/ci.x/.venv") in mounts

@@ -121,10 +121,13 @@ def kernel_argv(writable: list, cwd: Path, lock: Path, limits: Limits, cpu_secon
               "-m", "ipykernel_launcher", "-f", "{connection_file}"]
     if not sandbox:
         return launch
-    argv = [shutil.which("bwrap"), *_namespace_args()]
+    # A private /tmp first, then the read-only paths on top of it: Python, its packages or
+    # course_lib may live under /tmp (a checkout or venv there), and a tmpfs mounted after
+    # their binds would hide them (bwrap: execvp …/.venv/bin/python: No such file or directory).
+    argv = [shutil.which("bwrap"), *_namespace_args(),
+            "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
     for p in readable_paths():
         argv += ["--ro-bind", p, p]
-    argv += ["--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
     for p in writable:
         argv += ["--bind", str(p), str(p)]
     # the root itself (where bubblewrap made the mount points) read-only too
