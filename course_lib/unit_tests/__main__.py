@@ -53,7 +53,7 @@ def _grids(names):
     known = {g.name.lower(): g for g in harness.GRIDS}
     unknown = [n for n in names if n.lower() not in known]
     if unknown:
-        raise SystemExit(f"unknown optimizer(s) {unknown}; choose from "
+        raise ValueError(f"unknown optimizer(s) {unknown}; choose from "
                          f"{[g.name for g in harness.GRIDS]}.")
     chosen = {n.lower() for n in names} | {harness.REFERENCE.lower()}
     return tuple(g for g in harness.GRIDS if g.name.lower() in chosen)

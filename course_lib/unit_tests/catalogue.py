@@ -372,12 +372,15 @@ def batches(cases, max_cases: int = 64) -> list:
     """The cases grouped by structure (first appearance first) and cut into consecutive chunks
     of at most ``max_cases`` (groups split evenly): the units of work of the harness. They
     depend on the list of cases alone, never on the engine or the number of processes."""
+    if not isinstance(max_cases, (int, np.integer)) or max_cases < 1:
+        raise ValueError(f"batches(max_cases={max_cases!r}): use a positive whole number.")
     groups = {}
     for c in cases:
         groups.setdefault(c.structure, []).append(c)
     out = []
     for group in groups.values():
         n = -(-len(group) // max_cases)
-        size = -(-len(group) // n)
-        out += [group[i:i + size] for i in range(0, len(group), size)]
+        q, r = divmod(len(group), n)  # the first r chunks get one more
+        starts = [k * q + min(k, r) for k in range(n + 1)]
+        out += [group[a:b] for a, b in zip(starts, starts[1:])]
     return out
