@@ -704,7 +704,8 @@ def two_cluster_location(n: int = 200, share: float = 0.3, centers=(-2.0, 2.0),
 # --------------------------------------------------------------------------------------------
 # Problems behind lecture 03's race and its claims about adaptive step sizes.
 
-__all__ += ["long_valley", "with_gradient_noise", "with_gradient_spike", "reddi_online"]
+__all__ += ["long_valley", "rotated", "with_gradient_noise", "with_gradient_spike",
+            "reddi_online"]
 
 
 def long_valley(length: float = 10.0, slope: float = 0.1, steepness: float = 10.0) -> Problem:
@@ -728,6 +729,43 @@ def long_valley(length: float = 10.0, slope: float = 0.1, steepness: float = 10.
     p = from_sympy(expr, name="long valley", x0=[-float(length), 1.0], minimizer=[0.0, 0.0],
                    bounds=((-float(length) - 1.0, 2.0), (-1.5, 1.5)))
     p.slope, p.steepness = float(slope), float(steepness)
+    return p
+
+
+def rotated(problem: Problem, degrees: float) -> Problem:
+    """A 2-D problem turned by ``degrees`` about the origin: the same landscape in coordinates
+    θ = Q φ, Q the rotation, φ the problem's own coordinates:
+
+        L'(θ) = L(Qᵀθ),   ∇L'(θ) = Q ∇L(Qᵀθ),   ∇²L'(θ) = Q ∇²L(Qᵀθ) Qᵀ.
+
+    Start and minimizer are turned with it, the window covers the turned one. Gradient descent
+    and momentum behave the same in every coordinate system (their paths turn with the
+    problem); a method with a step size per coordinate does not.
+    """
+    if problem.dim != 2:
+        raise ValueError(f"rotated: {problem.name!r} has d = {problem.dim}; only 2-D problems "
+                         "can be turned by an angle.")
+    a = np.deg2rad(float(degrees))
+    Q = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+
+    def f(theta):
+        return problem.f(np.asarray(theta, dtype=float) @ Q)
+
+    def grad(theta):
+        return problem.grad(np.asarray(theta, dtype=float) @ Q) @ Q.T
+
+    def hess(theta):
+        return Q @ problem.hess(np.asarray(theta, dtype=float) @ Q) @ Q.T
+
+    bounds = None
+    if problem.bounds is not None:
+        (x0, x1), (y0, y1) = problem.bounds
+        corners = np.array([[x0, y0], [x0, y1], [x1, y0], [x1, y1]]) @ Q.T
+        bounds = tuple((float(lo), float(hi)) for lo, hi in zip(corners.min(0), corners.max(0)))
+    turn = (lambda p: None if p is None else np.asarray(p, dtype=float) @ Q.T)
+    p = Problem(f, grad, hess, name=f"{problem.name}, turned {degrees:g}°",
+                x0=turn(problem.x0), minimizer=turn(problem.minimizer), bounds=bounds, dim=2)
+    p.Q, p.original = Q, problem
     return p
 
 

@@ -10,7 +10,7 @@ from PIL import Image
 
 from course_lib import race as R
 from course_lib.optim import Adadelta, run
-from course_lib.problems import (X, Y, beale, long_valley, numerical_grad, saddle,
+from course_lib.problems import (X, Y, beale, long_valley, numerical_grad, rosenbrock, rotated,
                                  with_gradient_noise)
 
 
@@ -253,3 +253,37 @@ def test_make_animations_writes_a_gif_per_track(tmp_path, capsys):
                                              "race_saddle.gif"]
     assert all(p.stat().st_size > 0 for p in paths)
     assert "Winner" in capsys.readouterr().out
+
+
+# ------------------------------------------------------------------------------ turned valley
+
+def test_a_turned_problem_is_the_same_landscape_in_turned_coordinates():
+    p, turned = long_valley(), rotated(long_valley(), 45)
+    rng = np.random.default_rng(3)
+    phi = rng.uniform(-5, 5, (20, 2))
+    theta = phi @ turned.Q.T
+    assert np.allclose(turned.f(theta), p.f(phi), rtol=1e-13)
+    assert np.allclose(turned.grad(theta) @ turned.Q, p.grad(phi), rtol=1e-12, atol=1e-15)
+    assert np.allclose(turned.grad(theta), numerical_grad(turned.f)(theta), atol=1e-7)
+    assert np.allclose(turned.hess(theta), turned.Q @ p.hess(phi) @ turned.Q.T)
+    assert np.allclose(turned.x0 @ turned.Q, p.x0) and np.allclose(turned.minimizer, 0)
+    with pytest.raises(ValueError, match="only 2-D"):
+        rotated(rosenbrock(4), 10)
+
+
+def test_turning_the_valley_changes_nothing_for_momentum_and_everything_for_adagrad(tracks,
+                                                                                     tuned):
+    """What notebook 03 shows: SGD's and Momentum's runs turn with the valley (same losses to
+    rounding); with step sizes tuned again on the turned valley, Adagrad drops from first to
+    no better than SGD, and Momentum wins."""
+    track = tracks["long valley"]
+    turned = R.Track("turned", rotated(track.problem, 45), track.steps, track.sigma)
+    for name in ("SGD", "Momentum", "Nesterov"):
+        opt = R.make(name, tuned["long valley"][name])
+        straight = run(opt, track.problem, track.start, track.steps).losses
+        turned_run = run(opt, turned.problem, turned.start, track.steps).losses
+        assert np.allclose(turned_run, straight, rtol=1e-6, atol=1e-12), name
+    r = R.race(turned, R.tune(turned, np.geomspace(1e-5, 1e2, 701)))
+    assert r.winner == "Momentum"
+    assert r.median["Adagrad"] > 0.9 * r.median["SGD"]
+    assert r.standings.index("Adagrad") >= 4
