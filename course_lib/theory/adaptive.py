@@ -1,6 +1,6 @@
 """Adaptive learning rates (lecture 03) in SymPy: bias correction, Adagrad's decay, units.
 
-Four results the lecture derives and `course_lib.optim.adaptive` obeys:
+Five results the lecture derives and `course_lib.optim.adaptive` obeys:
 
 * Adam's bias correction. A running average m_t = β m_{t−1} + (1 − β) g_t started at m_0 = 0
   unrolls to m_t = (1 − β) Σᵢ β^{t−i} gᵢ; for a stationary gradient the geometric sum gives
@@ -12,6 +12,8 @@ Four results the lecture derives and `course_lib.optim.adaptive` obeys:
   do not change; Adadelta's (at ε → 0) and Newton's are multiplied by c, as θ is
   (`update_scaling`).
 * Adam is invariant to g → c·g, c > 0: exactly at ε = 0 (`adam_gradient_scaling`).
+* Adadelta's first step has size √ε/√((1 − ρ) + ε/g²) → √(ε/(1 − ρ)) for |g| ≫ √ε, whatever
+  g is: ε sets it, as η sets Adam's (`adadelta_first_step`).
 
 Each function returns SymPy expressions; the ``*_fn`` helpers are the same expressions
 lambdified for widgets and tests. Notebook 03 shows the derivations step by step and checks
