@@ -39,10 +39,10 @@ from . import plots
 from .optim import SGD, Adadelta, Adagrad, Adam, Momentum, Nesterov, RMSprop, run
 from .problems import Problem, beale, long_valley, saddle, with_gradient_noise
 
-__all__ = ["RACERS", "COLORS", "FIXED", "SYMBOLS", "Track", "Race", "tracks", "make",
-           "step_size", "label", "sweep", "tune", "robust_best", "decades_below", "race",
-           "caption", "animate", "RaceAnimation", "to_html", "save_gif", "small_multiples",
-           "main"]
+__all__ = ["RACERS", "COLORS", "FIXED", "SYMBOLS", "STEP_SIZES", "ESCAPE_LEVEL", "Track",
+           "Race", "tracks", "make", "step_size", "label", "sweep", "tune", "robust_best",
+           "decades_below", "race", "caption", "animate", "RaceAnimation", "to_html",
+           "save_gif", "small_multiples", "main"]
 
 #: the racers, in the order of the lecture
 RACERS = ("SGD", "Momentum", "Nesterov", "Adagrad", "RMSprop", "Adadelta", "Adam")
@@ -116,8 +116,10 @@ class Track:
         return float(np.min(self.problem.f(np.atleast_2d(self.problem.minimizer))))
 
 
-#: the loss below which a run has escaped the saddle x² − y² (|y| > 1 + … beyond the unit box)
+#: the loss below which a run has escaped the saddle x² − y²: y² ≥ 1 + x², so |y| ≥ 1
 ESCAPE_LEVEL = -1.0
+#: the step sizes `tune` tries: 701 values from 1e-5 to 100, 100 per decade
+STEP_SIZES = np.geomspace(1e-5, 1e2, 701)
 
 
 def tracks(steps: int = 150) -> dict:
@@ -176,10 +178,10 @@ def robust_best(steps, scores, window: float = 0.1) -> float:
 
 def tune(track: Track, grid=None) -> dict:
     """Each racer's step size on ``track``: the `robust_best` of a `sweep` over ``grid``
-    (default: 601 values from 1e-5 to 10, 100 per decade), or ``track.fixed_step``."""
+    (default `STEP_SIZES`), or ``track.fixed_step``."""
     if track.fixed_step is not None:
         return {name: track.fixed_step for name in RACERS}
-    grid = np.geomspace(1e-5, 10.0, 601) if grid is None else np.asarray(grid, dtype=float)
+    grid = STEP_SIZES if grid is None else np.asarray(grid, dtype=float)
     return {name: robust_best(grid, sweep(track, name, grid)) for name in RACERS}
 
 
@@ -209,7 +211,7 @@ class Race:
         return self.standings[0]
 
     def describe(self, name: str) -> str:
-        """A racer's result in words: "gap 3.1e-07", "escaped at step 21", "diverged"."""
+        """A racer's result in words: "L − L* = 3.1e-07", "escaped at step 21", "diverged"."""
         s = self.median[name]
         if np.isnan(s):
             return "diverged"
