@@ -62,7 +62,7 @@ export JUPYTER_PLATFORM_DIRS := 1
 # debugpy (inside ipykernel) warns about frozen modules on every kernel start.
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help env lab test bench exercises grade slides book readme hooks lock clean distclean
+.PHONY: help env lab test bench exercises grade slides book animations readme hooks lock clean distclean
 
 help:
 	@echo "make lab        set up .venv and start JupyterLab (ARGS=\"--no-browser --port 8899\")"
@@ -72,6 +72,7 @@ help:
 	@echo "make grade      SUBMISSIONS=\"submitted/\" OUT=grades/grades.csv [TIMEOUT=seconds] [ARGS=\"--jobs 4\"]"
 	@echo "make slides     notebooks/*.ipynb -> reveal.js slides in $(SLIDES_DIR)/ (offline)"
 	@echo "make book       the executed course as a static site in $(BOOK_DIR)/html/ (offline)"
+	@echo "make animations lecture 03's optimizer race as GIFs -> build/animations/ (Pillow, no ffmpeg)"
 	@echo "make readme     regenerate README.md's course map from course_lib/publish/course_map.py"
 	@echo "make hooks      git filter that strips notebook outputs on commit (nbstripout)"
 	@echo "make lock       regenerate $(LOCK) from a fresh venv"
@@ -171,6 +172,12 @@ book: $(STAMP) $(BOOK_DIR)/html/index.html
 
 readme: $(STAMP)
 	$(PY) -m course_lib.publish readme
+
+# Lecture 03's race (7 optimizers x 3 surfaces, with and without gradient noise) as GIFs, for
+# slides or a web page that cannot run the notebook's JavaScript player.
+animations: export MPLBACKEND := Agg
+animations: $(STAMP)
+	$(PY) -m course_lib.race --out build/animations $(ARGS)
 
 # ---------------------------------------------------------------- maintenance
 hooks: $(STAMP)

@@ -1,6 +1,6 @@
 """Optimizers of the lecture, one pure ``init``/``step`` pair each, and `run()` to drive them."""
 from .adaptive import (AMSGrad, AMSGradState, Adadelta, AdadeltaState, Adagrad, AdagradState,
-                       Adam, AdamState, RMSprop, RMSpropState)
+                       Adam, AdamState, Projected, RMSprop, RMSpropState)
 from .asynchronous import Delayed, DelayedState
 from .base import Optimizer, check_theta
 from .conjugate_gradient import CGResult, conjugate_gradient
@@ -13,7 +13,7 @@ from .run import CountingProblem, RunwiseBatch, Trace, per_run_rngs, run
 
 __all__ = ["Optimizer", "check_theta", "SGD", "SGDState", "Momentum", "Nesterov", "MomentumState",
            "Adagrad", "AdagradState", "RMSprop", "RMSpropState", "Adadelta", "AdadeltaState",
-           "Adam", "AdamState", "AMSGrad", "AMSGradState",
+           "Adam", "AdamState", "AMSGrad", "AMSGradState", "Projected",
            "Newton", "NewtonState", "BFGS", "BFGSState", "LBFGS", "LBFGSState", "two_loop",
            "HessianFree", "HessianFreeState", "conjugate_gradient", "CGResult",
            "backtracking", "strong_wolfe", "LineSearchResult",
