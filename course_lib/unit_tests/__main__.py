@@ -80,7 +80,7 @@ def main(argv=None) -> int:
                                    steps=args.steps, seed=args.seed,
                                    processes=args.processes, scheduler=args.scheduler,
                                    progress=not args.no_progress)
-    except (ValueError, TypeError, ImportError) as err:
+    except (ValueError, TypeError, ImportError, RuntimeError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     elapsed = time.perf_counter() - started

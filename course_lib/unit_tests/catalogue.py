@@ -59,10 +59,6 @@ def _runs(items) -> list:
     return [tuple(x) for x in out]
 
 
-def _level_name(x: float) -> str:
-    return np.format_float_positional(x, trim="-")
-
-
 @dataclass(frozen=True)
 class Case:
     """One unit test. ``shapes``, ``scales``, ``noises``: one per coordinate."""

@@ -420,15 +420,23 @@ def _execute(tasks, processes, scheduler):
     else:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor, as_completed
+        from concurrent.futures.process import BrokenProcessPool
 
         # spawn, not fork: a fresh interpreter per worker, as on macOS and Windows, with no
         # threads or locks inherited from a notebook's kernel
         context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=min(processes, len(tasks)),
-                                 mp_context=context) as pool:
-            futures = [pool.submit(_run_task, t) for t in tasks]
-            for future in as_completed(futures):
-                yield future.result()
+        try:
+            with ProcessPoolExecutor(max_workers=min(processes, len(tasks)),
+                                     mp_context=context) as pool:
+                futures = [pool.submit(_run_task, t) for t in tasks]
+                for future in as_completed(futures):
+                    yield future.result()
+        except BrokenProcessPool as err:
+            raise RuntimeError(
+                "a worker process died. In a script, call evaluate() under "
+                "`if __name__ == '__main__':` (each worker starts a fresh Python that imports "
+                "your script again); otherwise it ran out of memory: use fewer processes or "
+                "smaller batches (max_cases=...), or processes=1.") from err
 
 
 def _execute_dask(tasks, scheduler):

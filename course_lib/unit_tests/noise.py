@@ -58,7 +58,8 @@ class Noise:
 
     @property
     def name(self) -> str:
-        return f"{self.kind}_{self.level:g}"
+        # positional digits: a name never holds an exponent's '-' (cases' names split on '-')
+        return f"{self.kind}_{np.format_float_positional(self.level, trim='-')}"
 
     @property
     def unbiased(self) -> bool:

@@ -87,11 +87,11 @@ def classify(finals, f0, reference):
     v = clamp(finals)
     f0 = np.asarray(f0, dtype=float)
     ref = np.asarray(reference, dtype=float)
-    score = normalised(np.median(v, axis=-1) - f0, ref)
-    per_run = normalised(v - f0[..., None], ref[..., None])
-    n_poor = np.count_nonzero(~(per_run >= POOR), axis=-1)  # nan (diverged) counts as poor
-    n = v.shape[-1]
     median = np.median(v, axis=-1)
+    score = normalised(median - f0, ref)
+    per_run = normalised(v - f0[..., None], ref[..., None])
+    n_poor = np.count_nonzero(~(per_run >= POOR), axis=-1)  # a diverged one (−inf) is poor
+    n = v.shape[-1]
     labels = np.select(
         [~(ref < 0), ~np.isfinite(median), score <= POOR, n_poor > UNRELIABLE * n,
          score > MUCH_BETTER],
