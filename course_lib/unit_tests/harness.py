@@ -88,7 +88,10 @@ class Grid:
 _ETAS = (1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0)
 _DECAYS = (1 - 1e-4, 1 - 1e-3, 1 - 1e-2, 0.9, 0.5)
 #: the eight first-order optimizers of the course with the paper's grids (optimBench's
-#: algorithms_list.lua; Adam, which came later, with a grid of the same kind)
+#: algorithms_list.lua; Adam, which came later, with a grid of the same kind). The rules are
+#: the course's (lectures 02–03), not torch7's: its sgd damps momentum's gradient by (1 − µ)
+#: by default, its rmsprop also caps the step (maxLearningRate), so equal (η, µ) or (η, ρ) are
+#: not equal runs there and here.
 GRIDS = (
     Grid("SGD", SGD, (("eta", tuple(float(x) for x in np.logspace(-10, 0, 34))),)),
     Grid("annealed SGD", annealed_sgd, (("eta", _ETAS), ("k", (0.01, 0.1, 0.5, 1.0)))),
