@@ -28,8 +28,10 @@ when more than a quarter failed and otherwise keeps its class. It also drops a t
 no yardstick; here it stays in the table as unscored.
 
 Why the noise-free value: the paper scores the expected value of the noisy function at the
-end. For every noise prototype that is a positive multiple of the noise-free value (`noise`:
-E[M] f), so the normalised score is the same.
+end. In one dimension, for every noise prototype, that is a positive multiple of the
+noise-free value (`noise`: E[M] f, the start and tuned SGD's alike), so the normalised score is
+the same. In several dimensions the paper's code sums |F̃_i| of noisy F̃_i, which differs from
+Σ|F_i| only where some F_i is near 0; the noise-free sum is what is scored here.
 """
 from __future__ import annotations
 
