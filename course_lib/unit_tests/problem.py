@@ -19,9 +19,9 @@ The clock. The noise is drawn per gradient evaluation and the landscape drifts e
 `nonstationary.EVERY` evaluations, so the problem counts ``evaluations``: each ``grad`` call is
 one tick for every run in the batch (the course's first-order optimizers evaluate one gradient
 per step; a method that evaluates more, or takes finite-difference Hessian-vector products of
-the gradient, ticks more often). ``f`` is the noise-free value of the landscape as it is now (the period of the last
-gradient evaluation), the value a test scores; it does not tick. ``reset()`` sets the clock back
-to 0, so the next run meets the same draws again.
+the gradient, ticks more often). ``f`` is the noise-free value of the landscape as it is now
+(the period of the last gradient evaluation), the value a test scores; it does not tick.
+``reset()`` sets the clock back to 0, so the next run meets the same draws again.
 """
 from __future__ import annotations
 
