@@ -2,37 +2,18 @@
 the textbook formulas: Adagrad's step size η/√(t g² + ε) and its 1/√t decay, the distance
 bounds, the scaling of each update under θ → cθ, Adadelta's first step √(ε/(1 − ρ)), Adam's
 bias correction 1/(1 − βᵗ), first step and invariance to the gradient's scale."""
-from pathlib import Path
-
-import nbformat
 import pytest
 import sympy as sp
 
 from course_lib.theory import adaptive as A
+from derivations import run_derivation_cells, same
 
-NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "03_adaptive_learning_rates.ipynb"
 
 
 @pytest.fixture(scope="module")
 def derived():
-    """What the notebook's derivation cells (tagged "derivation") define, run in order in one
-    namespace: its own SymPy steps, without the experiments. The notebook asserts its results
-    against the library too (nbval runs those); this keeps the two equal when only the library
-    or only a derivation cell changes."""
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    cells = [c for c in nb.cells if c.cell_type == "code"
-             and "derivation" in c.metadata.get("tags", [])]
-    assert len(cells) >= 9, "notebook 03 lost its derivation cells (tag: derivation)"
-    namespace = {}
-    for cell in cells:
-        source = "\n".join(line for line in cell.source.splitlines()
-                           if not line.lstrip().startswith("%"))  # IPython magics
-        exec(compile(source, f"<notebook 03, derivation cell {cell.id}>", "exec"), namespace)
-    return namespace
-
-
-def same(a, b):
-    return sp.simplify(sp.sympify(a) - sp.sympify(b)) == 0
+    """What the notebook's derivation cells define (see tests/derivations.py)."""
+    return run_derivation_cells("03_adaptive_learning_rates", at_least=9)
 
 
 def test_the_notebooks_adagrad_derivation_is_the_librarys(derived):

@@ -1,8 +1,5 @@
 """The SymPy convergence theory of lecture 02: notebook 02's derivations equal the library's
 results, and the library's numbers equal rates measured from course_lib.optim."""
-from pathlib import Path
-
-import nbformat
 import numpy as np
 import pytest
 import sympy as sp
@@ -11,31 +8,15 @@ from course_lib.theory import gradient_descent as T
 from course_lib.theory import measured_rate, trace_rate
 from course_lib.optim import SGD, Momentum, Nesterov, run
 from course_lib.problems import quadratic
+from derivations import run_derivation_cells, same
 
 OPTIMIZERS = {"gd": lambda eta, mu: SGD(eta), "momentum": Momentum, "nesterov": Nesterov}
-NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "02_gradient_descent.ipynb"
 
 
 @pytest.fixture(scope="module")
 def derived():
-    """What notebook 02's derivation cells (tagged "derivation") define, run in order in one
-    namespace: the notebook's own SymPy steps, without its numerical experiments. The notebook
-    asserts its results against the library too (nbval runs those asserts); this test keeps
-    the two equal when only the library or only a derivation cell changes."""
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    cells = [c for c in nb.cells if c.cell_type == "code"
-             and "derivation" in c.metadata.get("tags", [])]
-    assert len(cells) >= 10, "notebook 02 lost its derivation cells (tag: derivation)"
-    namespace = {}
-    for cell in cells:
-        source = "\n".join(line for line in cell.source.splitlines()
-                           if not line.lstrip().startswith("%"))  # IPython magics
-        exec(compile(source, f"<notebook 02, derivation cell {cell.id}>", "exec"), namespace)
-    return namespace
-
-
-def same(a, b):
-    return sp.simplify(sp.sympify(a) - sp.sympify(b)) == 0
+    """What the notebook's derivation cells define (see tests/derivations.py)."""
+    return run_derivation_cells("02_gradient_descent", at_least=10)
 
 
 def test_the_notebooks_gd_derivation_gives_the_librarys_results(derived):
