@@ -24,6 +24,9 @@ from pathlib import Path
 
 from benchmarks.harness import ROOT, Row, Timing
 
+sys.path.insert(0, str(ROOT / "tests"))
+import browser_support as bs  # noqa: E402  (the tests' Chromium and JupyterLab set-up)
+
 KEY_MEDIAN_LIMIT, KEY_P90_LIMIT, DRAG_LIMIT = 0.050, 0.080, 0.100  # seconds
 DRAG_SECONDS = 1.0
 #: how to build an explorer that needs arguments (others are called without any)
@@ -51,18 +54,6 @@ _WATCH = """(cellIndex) => {
   }).observe(cell, {subtree: true, childList: true, attributes: true,
                     attributeFilter: ['src']});
   document.addEventListener('keydown', () => { window.__key = performance.now(); }, true);
-}"""
-_KERNEL = """async (code) => {
-  const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
-  const future = kernel.requestExecute({code, silent: false, store_history: false});
-  let out = "", error = null;
-  future.onIOPub = (msg) => {
-    if (msg.header.msg_type === "stream") out += msg.content.text;
-    if (msg.header.msg_type === "error") error = msg.content.ename + ": " + msg.content.evalue;
-  };
-  await future.done;
-  if (error) throw new Error(error);
-  return out;
 }"""
 
 
@@ -94,7 +85,7 @@ def _kernel_share(page, control: str, values) -> list[float]:
         "    _times.append(_t.perf_counter() - _t0)\n"
         "live.render(bool(live._update(**live.values())))\n"
         "print(_j.dumps(_times))")
-    return json.loads(page.evaluate(_KERNEL, code))
+    return json.loads(page.evaluate(bs.KERNEL_EXEC_JS, code))
 
 
 def _measure(bs, page, lab, name: str, presses: int) -> dict:
@@ -113,7 +104,7 @@ def _measure(bs, page, lab, name: str, presses: int) -> dict:
     eta = sliders.filter(has=page.locator(".widget-label", has_text="η"))
     slider = eta.first if eta.count() else sliders.first
     label = slider.locator(".widget-label").first.inner_text().strip()
-    control = json.loads(page.evaluate(_KERNEL, (
+    control = json.loads(page.evaluate(bs.KERNEL_EXEC_JS, (
         "import json as _j\n"
         f"print(_j.dumps([k for k, w in live.controls.items() if w.description == {label!r}]"
         "[0]))")))
@@ -150,7 +141,7 @@ def _measure(bs, page, lab, name: str, presses: int) -> dict:
         if page.evaluate("() => window.__changes.length") == n:
             break
     readout = slider.locator(".widget-readout").inner_text()
-    state = json.loads(page.evaluate(_KERNEL, (
+    state = json.loads(page.evaluate(bs.KERNEL_EXEC_JS, (
         "import base64 as _b, json as _j\n"
         f"print(_j.dumps({{'value': live.controls[{control!r}].value,"
         " 'png': _b.b64encode(live.png()).decode()}))")))
@@ -169,8 +160,6 @@ def _measure(bs, page, lab, name: str, presses: int) -> dict:
 
 
 def bench_browser(quick: bool = False, repeat: int = 7):
-    sys.path.insert(0, str(ROOT / "tests"))
-    import browser_support as bs
     from importlib.util import find_spec
 
     if not os.access(bs.CHROMIUM, os.X_OK) or find_spec("playwright") is None:

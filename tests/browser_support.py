@@ -40,6 +40,22 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 LOCAL_SCHEMES = ("file:", "data:", "blob:", "about:")
 
 
+#: page.evaluate(KERNEL_EXEC_JS, code): run code in the open notebook's kernel, return what it
+#: printed (an error in the kernel raises in the page)
+KERNEL_EXEC_JS = """async (code) => {
+  const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+  const future = kernel.requestExecute({code, silent: false, store_history: false});
+  let out = "", error = null;
+  future.onIOPub = (msg) => {
+    if (msg.header.msg_type === "stream") out += msg.content.text;
+    if (msg.header.msg_type === "error") error = msg.content.ename + ": " + msg.content.evalue;
+  };
+  await future.done;
+  if (error) throw new Error(error);
+  return out;
+}"""
+
+
 def _missing_or_skip(missing: list[str], what: str) -> None:
     if missing:
         reason = f"{what} needs " + " and ".join(missing)

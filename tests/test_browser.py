@@ -31,7 +31,8 @@ from pathlib import Path
 
 import pytest
 
-from browser_support import ARTIFACTS, DRAG_JS, ROOT, require_browser, start_lab
+from browser_support import (ARTIFACTS, DRAG_JS, KERNEL_EXEC_JS, ROOT, require_browser,
+                             start_lab)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -146,18 +147,6 @@ _KERNEL_STATE = ("import base64 as _b64, json as _json\n"
                  "_live = Out[max(Out)]\n"
                  "print(_json.dumps({'eta': _live.controls['eta'].value,"
                  " 'png': _b64.b64encode(_live.png()).decode()}))")
-_KERNEL_STATE_JS = """async (code) => {
-    const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
-    const future = kernel.requestExecute({code, silent: false, store_history: false});
-    let out = "", error = null;
-    future.onIOPub = (msg) => {
-        if (msg.header.msg_type === "stream") out += msg.content.text;
-        if (msg.header.msg_type === "error") error = msg.content.ename + ": " + msg.content.evalue;
-    };
-    await future.done;
-    if (error) throw new Error(error);
-    return out;
-}"""
 
 
 # ------------------------------------------------------------------------------- the test
@@ -234,7 +223,7 @@ def test_moving_a_slider_replaces_the_figure_in_jupyterlab(case, lab, browser):
         cell.screenshot(path=str(SHOTS / f"{shot}_after.png"))
 
         # The kernel got the slider's value, and the page shows the kernel's figure for it.
-        state = json.loads(page.evaluate(_KERNEL_STATE_JS, _KERNEL_STATE))
+        state = json.loads(page.evaluate(KERNEL_EXEC_JS, _KERNEL_STATE))
         assert state["eta"] == pytest.approx(float(after_value), rel=5e-3), (
             f"the kernel has η = {state['eta']}, the slider shows {after_value}")
 
@@ -493,7 +482,7 @@ def test_dragging_a_slider_updates_the_figure_while_dragging_and_ends_at_the_las
             settled = now
             page.wait_for_timeout(500)
         readout = float(eta.locator(".widget-readout").inner_text())
-        state = json.loads(page.evaluate(_KERNEL_STATE_JS, _KERNEL_STATE))
+        state = json.loads(page.evaluate(KERNEL_EXEC_JS, _KERNEL_STATE))
         assert during >= 1, (f"the figure did not change while the slider was dragged "
                              f"({drag['moves']} mouse moves); it waits for the release")
         assert state["eta"] == pytest.approx(readout, rel=5e-3), (
