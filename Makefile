@@ -47,9 +47,9 @@ WEB := build/web
 WEB_STAMP := $(WEB)/node_modules/.installed
 SLIDES_DIR := build/slides
 BOOK_DIR := build/book
-SLIDE_NOTEBOOKS ?= $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
+SLIDE_NOTEBOOKS ?= $(sort $(wildcard notebooks/[0-9][0-9]*_*.ipynb))
 DECKS := $(patsubst notebooks/%.ipynb,$(SLIDES_DIR)/%.slides.html,$(SLIDE_NOTEBOOKS))
-BOOK_NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb solutions/[0-9][0-9]_*.ipynb))
+BOOK_NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]*_*.ipynb solutions/[0-9][0-9]*_*.ipynb))
 # A notebook's outputs depend on the course's code; how they are published does not.
 COURSE_CODE := $(shell find course_lib -name '*.py' -not -path 'course_lib/publish/*')
 PUBLISH_CODE := $(shell find course_lib/publish -type f -not -name '*.pyc')

@@ -37,7 +37,7 @@ from browser_support import (ARTIFACTS, DRAG_JS, KERNEL_EXEC_JS, ROOT, require_b
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 SHOTS = ARTIFACTS / "lab"
-LECTURES = sorted(p.name for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+LECTURES = sorted(p.name for p in (ROOT / "notebooks").glob("[0-9][0-9]*_*.ipynb"))
 FIXTURE = ROOT / "tests" / "fixtures" / "lab" / "broken_widgets.ipynb"
 TIMEOUT_MS = 45_000  # for each wait in the page (the kernel shares 2 cores with other tests)
 RUN_ALL_TIMEOUT_MS = 900_000  # a whole lecture, run cell by cell in the browser

@@ -27,7 +27,7 @@ from browser_support import (ARTIFACTS, ROOT, Offline, make, require_browser,
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-LECTURES = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+LECTURES = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]*_*.ipynb"))
 SLIDES = ROOT / "build" / "slides"
 FIXTURE = ROOT / "tests" / "fixtures" / "slides" / "broken_deck.ipynb"
 SHOTS = ARTIFACTS / "slides"
