@@ -1,0 +1,51 @@
+"""Meta-train the LSTM optimizer and write its weights.
+
+    python -m course_lib.learned train [--seed S] [--seconds 120] [--out FILE.npz]
+    python -m course_lib.learned train --seed 0 --meta-steps 1500     # repeat a run exactly
+
+Writes FILE.npz (the weights φ) and FILE.json (seed, command, CPU and wall time, the number of
+meta-steps, the meta-loss curve, the checkpoints on the tuning set, the held-out ratios
+against tuned Adam) and FILE.png (the meta-loss curve). Set OMP_NUM_THREADS=1 (and
+OPENBLAS_NUM_THREADS=1) to measure single-core time; the run does it for numpy's BLAS itself.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .report import DEFAULT_OUT, train_and_save
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m course_lib.learned",
+                                     description="Meta-train the LSTM optimizer "
+                                                 "(Andrychowicz et al. 2016).")
+    sub = parser.add_subparsers(dest="command", required=True)
+    tr = sub.add_parser("train", help="meta-train on 10-D quadratics and save the weights")
+    tr.add_argument("--seed", type=int, default=0, help="seed of the training stream (0)")
+    tr.add_argument("--seconds", type=float, default=120.0,
+                    help="budget of process CPU time in seconds (120)")
+    tr.add_argument("--meta-steps", type=int, default=None,
+                    help="take exactly this many meta-steps instead (repeats a recorded run)")
+    tr.add_argument("--preprocess", action="store_true",
+                    help="feed the LSTM (log|g|/p, sign g) instead of g")
+    tr.add_argument("--out", default=None, help=f"weights file (.npz; default {DEFAULT_OUT})")
+    tr.add_argument("--test-functions", type=int, default=1000,
+                    help="held-out functions per seed for the reported ratios (1000)")
+    args = parser.parse_args(argv)
+    if args.seconds <= 0:
+        parser.error("--seconds must be positive")
+    if args.meta_steps is not None and args.meta_steps < 1:
+        parser.error("--meta-steps must be a positive integer")
+    if args.out is not None and not args.out.endswith(".npz"):
+        parser.error("--out must name an .npz file")
+    command = "python -m course_lib.learned " + " ".join(argv if argv is not None
+                                                         else sys.argv[1:])
+    train_and_save(seed=args.seed, seconds=args.seconds, meta_steps=args.meta_steps,
+                   preprocess=args.preprocess, out=args.out, command=command,
+                   test_functions=args.test_functions)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

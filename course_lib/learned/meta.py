@@ -1,0 +1,239 @@
+"""Meta-training the LSTM optimizer (Andrychowicz et al. 2016, §2): φ is learned by gradient
+descent on the optimizee's losses along the optimizer's own trajectory,
+
+    L(φ) = Σₜ f(θₜ),    θₜ₊₁ = θₜ + gₜ,   [gₜ, hₜ₊₁] = m(∇ₜ, hₜ; φ),   ∇ₜ = ∇f(θₜ).
+
+Truncated back-propagation through time: a trajectory of 100 optimizee steps is cut into
+segments of 20; each segment's L (the sum of its 20 losses, averaged over a batch of 32
+functions) is differentiated with respect to φ by autograd, and φ takes one Adam step. The
+last θ and LSTM state of a segment start the next one as constants.
+
+The paper drops the optimizee's second derivatives: ∇ₜ is treated as an input that does not
+depend on φ (∂∇ₜ/∂φ = ∇²f · ∂θₜ/∂φ is left out), so no Hessian is ever needed. Here that is
+`getval` — the gradient is computed from θₜ's value, outside autograd's trace.
+``second_order=True`` keeps the term (for tests against finite differences).
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Optional
+
+import autograd.numpy as anp
+import numpy as np
+from autograd import value_and_grad
+from autograd.misc.flatten import flatten
+from autograd.tracer import getval
+
+from ..optim import Adam
+from . import quadratics as Q
+from .lstm import cell, init_params, zero_state
+from .preprocess import P, preprocess
+
+__all__ = ["Config", "unroll", "segment_loss", "meta_gradient", "clip_by_global_norm",
+           "evaluate", "score", "train", "TrainResult"]
+
+
+@dataclass(frozen=True)
+class Config:
+    """The settings of meta-training (the defaults are what the shipped weights used)."""
+    steps: int = 100            # optimizee steps per trajectory
+    unroll: int = 20            # steps per truncated segment (one meta-step each)
+    batch: int = 32             # functions per meta-step
+    lr: float = 3e-3            # meta learning rate at the start …
+    lr_final: float = 3e-4      # … decayed geometrically to this at the end
+    clip: float = 1.0           # global norm of the meta-gradient, at most
+    preprocess: bool = False    # the LSTM sees (log|g|/p, sign g) instead of g
+    dim: int = Q.DIM
+    tune_functions: int = 500   # size of the tuning set that picks the checkpoint
+    eval_every: int = 50        # meta-steps between two checkpoint evaluations
+
+    def __post_init__(self):
+        if self.steps % self.unroll:
+            raise ValueError(f"Config(steps={self.steps}, unroll={self.unroll}): the "
+                             "trajectory must be a whole number of segments.")
+
+
+def _inputs(g, use_preprocess):
+    return preprocess(g, P) if use_preprocess else g[..., None]
+
+
+def unroll(params, fn, theta, state, steps, *, use_preprocess=False, second_order=False):
+    """``steps`` optimizee steps of the LSTM optimizer from (θ, state) on ``fn`` (an object with
+    f and grad, batched over θ's leading axes). Returns (L, θ, state): L = Σₜ mean f(θₜ) over
+    t = 1 … steps (the mean over the batch of functions), and where the segment ended.
+    Differentiable in ``params`` by autograd; each ∇ₜ is a constant unless ``second_order``."""
+    if second_order and use_preprocess:
+        raise ValueError("unroll(second_order=True) is for the raw-gradient LSTM (a test against "
+                         "finite differences); the preprocessed input is not traced.")
+    total = 0.0
+    for _ in range(steps):
+        g = fn.grad(theta if second_order else getval(theta))
+        step, state = cell(params, _inputs(g, use_preprocess), state)
+        theta = theta + step
+        total = total + anp.mean(fn.f(theta))
+    return total, theta, state
+
+
+def segment_loss(params, fn, theta, state, steps, **kw):
+    """The meta-loss L(φ) of one segment alone (what autograd differentiates)."""
+    return unroll(params, fn, theta, state, steps, **kw)[0]
+
+
+def meta_gradient(params, fn, theta, state, steps, **kw):
+    """(L, ∂L/∂φ as a dict like ``params``, θ at the end, state at the end) of one segment."""
+    end = {}
+
+    def loss(p):
+        total, th, st = unroll(p, fn, theta, state, steps, **kw)
+        end["theta"], end["state"] = getval(th), type(st)(*(getval(s) for s in st))
+        return total
+
+    value, grads = value_and_grad(loss)(params)
+    return float(value), grads, end["theta"], end["state"]
+
+
+def clip_by_global_norm(grads: dict, max_norm: float):
+    """The gradient scaled by min(1, max_norm/‖g‖) (‖g‖ over all of φ), and ‖g‖."""
+    norm = float(np.sqrt(sum(np.sum(np.square(g)) for g in grads.values())))
+    factor = min(1.0, max_norm / norm) if norm > 0 else 1.0
+    return {k: g * factor for k, g in grads.items()}, norm
+
+
+def evaluate(params, fn, theta0, steps: int = Q.STEPS, *, use_preprocess=False) -> np.ndarray:
+    """f(θ_T) of every function after ``steps`` steps of the LSTM optimizer (plain numpy)."""
+    theta, state = np.asarray(theta0, dtype=float), zero_state(np.shape(theta0))
+    for _ in range(steps):
+        step, state = cell(params, _inputs(fn.grad(theta), use_preprocess), state)
+        theta = theta + step
+    return np.asarray(fn.f(theta))
+
+
+def score(finals) -> float:
+    """How a checkpoint is judged on the tuning set: log(mean) + log(median) of the final
+    losses. The mean alone is ruled by a few nearly singular W; the median alone ignores
+    them; the product asks for both (nan or inf for a diverged run: never chosen)."""
+    finals = np.asarray(finals, dtype=float)
+    if not np.all(np.isfinite(finals)):
+        return float("inf")
+    return float(np.log(np.mean(finals)) + np.log(np.median(finals)))
+
+
+@dataclass
+class TrainResult:
+    """The chosen φ, and the record of the run."""
+    params: dict
+    config: Config
+    seed: int
+    meta_steps: int
+    losses: np.ndarray          # meta-loss of every meta-step (one segment, averaged per step)
+    trajectory_losses: np.ndarray  # mean f(θ_T) at the end of every training trajectory
+    checkpoints: list = field(default_factory=list)  # (meta-step, tuning mean, median, score)
+    best_step: int = 0
+    cpu_seconds: float = 0.0
+    wall_seconds: float = 0.0
+
+
+class _Given:
+    """A 'problem' whose gradient is the clipped meta-gradient: so the course's own Adam
+    (lecture 03) takes the meta-step."""
+
+    def __init__(self, g):
+        self.g = g
+
+    def grad(self, theta):
+        return self.g
+
+
+def train(seed: int = 0, *, config: Config = Config(), meta_steps: Optional[int] = None,
+          seconds: Optional[float] = 120.0, progress: bool = True,
+          calibrate: int = 10) -> TrainResult:
+    """Meta-train the LSTM optimizer on the "train" quadratics; pick the checkpoint on "tune".
+
+    ``meta_steps``: how many meta-steps (segments) to take. Without it, the number is chosen
+    to fill ``seconds`` of process CPU time, from the speed of the first ``calibrate`` steps;
+    the run records it, and ``meta_steps=N`` repeats it exactly. The meta learning rate decays
+    geometrically from ``config.lr`` to ``config.lr_final`` over the N steps. ``seconds`` is
+    also a hard stop. Every ``config.eval_every`` steps (and at the end) the LSTM runs on the
+    tuning set; the checkpoint with the lowest `score` is returned.
+    """
+    if meta_steps is None and seconds is None:
+        raise ValueError("train(): give meta_steps=N or a time budget seconds=S.")
+    if meta_steps is not None and (not isinstance(meta_steps, (int, np.integer))
+                                   or meta_steps < 1):
+        raise ValueError(f"train(meta_steps={meta_steps!r}): use a positive integer.")
+    rng = np.random.default_rng([Q.SPLITS["train"], int(seed)])
+    params = init_params(rng, 2 if config.preprocess else 1)
+    flat, unflatten = flatten(params)
+    tune = Q.sample(config.tune_functions, seed, split="tune", dim=config.dim)
+    segments = config.steps // config.unroll
+    kw = dict(use_preprocess=config.preprocess)
+
+    total = [meta_steps or 10 ** 9]
+
+    def lr(t):  # geometric decay over the planned number of meta-steps
+        frac = min(t / max(total[0] - 1, 1), 1.0)
+        return config.lr * (config.lr_final / config.lr) ** frac
+
+    adam = Adam(eta=lr, beta1=0.9, beta2=0.999, eps=1e-8)
+    adam_state = adam.init(flat)
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    losses, traj_losses, checkpoints = [], [], []
+    best = (float("inf"), flat.copy(), 0)
+
+    def checkpoint(step):
+        nonlocal best
+        finals = evaluate(unflatten(flat), tune, tune.theta0, config.steps, **kw)
+        s = score(finals)
+        checkpoints.append((step, float(np.mean(finals)), float(np.median(finals)), s))
+        if s < best[0]:
+            best = (s, flat.copy(), step)
+
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+        bar = tqdm(total=meta_steps, desc="meta-training", unit="meta-step")
+    step = 0
+    fn = theta = state = None
+    while step < total[0]:
+        if step % segments == 0:  # a new trajectory: fresh functions, θ₀, zero LSTM state
+            fn = Q.sample(config.batch, int(rng.integers(2 ** 62)), split="train",
+                          dim=config.dim)
+            theta, state = fn.theta0, zero_state(fn.theta0.shape)
+        value, grads, theta, state = meta_gradient(unflatten(flat), fn, theta, state,
+                                                   config.unroll, **kw)
+        clipped, _ = clip_by_global_norm(grads, config.clip)
+        g_flat, _ = flatten(clipped)
+        if np.all(np.isfinite(g_flat)):
+            flat, adam_state = adam.step(flat, adam_state, _Given(g_flat))
+        losses.append(value / config.unroll)
+        step += 1
+        if step % segments == 0:
+            traj_losses.append(float(np.mean(fn.f(theta))))
+        cpu = time.process_time() - cpu0
+        if meta_steps is None and step == calibrate:
+            # the planned length: what fills the budget at this speed, in whole trajectories
+            # (the checkpoint evaluations' share is counted from the cost of one)
+            t_eval = time.process_time()
+            checkpoint(step)
+            t_eval = time.process_time() - t_eval
+            per_step = cpu / calibrate + t_eval / config.eval_every
+            planned = int(seconds / per_step)
+            total[0] = max(segments, planned - planned % segments)
+            if bar is not None:
+                bar.total = total[0]
+                bar.refresh()
+        elif step % config.eval_every == 0 or step == total[0]:
+            checkpoint(step)
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix(meta_loss=f"{losses[-1]:.3g}")
+        if seconds is not None and time.process_time() - cpu0 > seconds:
+            if step < total[0]:
+                checkpoint(step)
+            break
+    if bar is not None:
+        bar.close()
+    return TrainResult(unflatten(best[1]), config, int(seed), step, np.array(losses),
+                       np.array(traj_losses), checkpoints, best[2],
+                       time.process_time() - cpu0, time.perf_counter() - wall0)
