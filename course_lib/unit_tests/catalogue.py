@@ -114,6 +114,22 @@ class Case:
         return "-".join(parts + flags)
 
     @property
+    def bounded_below(self) -> bool:
+        """Whether the landscape has a lower bound. In several dimensions always
+        (f = Σᵢ |F_i| ≥ 0); in one, unless the curve goes down forever on one side (a line, a
+        ridge or a bend at an end), where going further always scores better: f still falls
+        by more than |f'(xs)| between 10³ and 10⁶ intervals out."""
+        if self.dim > 1:
+            return True
+        sc = self.scales[0]
+        curve = self.shapes[0].build(sc.xs, sc.xe, sc.fs, sc.fprime)
+        width = sc.xe - sc.xs
+        with np.errstate(over="ignore", invalid="ignore"):
+            near = curve.value(np.array([sc.xs - 1e3 * width, sc.xe + 1e3 * width]))
+            far = curve.value(np.array([sc.xs - 1e6 * width, sc.xe + 1e6 * width]))
+        return not bool(np.any(far < near - abs(sc.fprime)))
+
+    @property
     def noise_kind(self) -> str:
         """The noise's kind if every coordinate has the same kind, else 'mixed'."""
         kinds = {n.kind for n in self.noises}
