@@ -25,7 +25,8 @@ from typing import Callable, NamedTuple, Optional
 
 import numpy as np
 
-__all__ = ["conjugate_gradient", "CGResult", "martens_should_stop"]
+__all__ = ["conjugate_gradient", "CGResult", "martens_should_stop",
+           "slide_conjugate_gradient"]
 
 
 class CGResult(NamedTuple):
@@ -133,3 +134,31 @@ def conjugate_gradient(A: Callable, g, p0=None, *, tol: float = 1e-10,
     reason = np.where(active, "max_iter", reason)
     return CGResult(p, model, iterations, products, reason, tuple(saved),
                     models if record else None)
+
+
+def slide_conjugate_gradient(A: Callable, g, iterations: int) -> np.ndarray:
+    """The seed lecture's CG slide, taken literally, for m(p) = gᵀp + ½pᵀAp (θ read as the
+    iterate p, ∇L = g the fixed gradient at the outer point), from p = 0:
+
+        d₀ = ∇L;  repeat:  α = dᵀ(A p + ∇L) / dᵀA d;  p ← p + α d;
+                           β = ∇LᵀA d / dᵀA d;  d ← −∇L + β d.
+
+    Returns m(p_i) for i = 0 … ``iterations`` (*B, iterations + 1). Its first step goes uphill
+    (d₀ = +∇L with α > 0), and then β₀ = ∇LᵀA∇L/∇LᵀA∇L = 1 makes d₁ = −∇L + ∇L = 0: the
+    next α is 0/0, and m is nan from there on (CG proper uses the residual A p + ∇L in both
+    places). Notebook 04 runs it next to `conjugate_gradient`."""
+    g = np.asarray(g, dtype=float)
+    p = np.zeros_like(g)
+    d = g.copy()
+    models = [np.zeros(g.shape[:-1])]
+    with np.errstate(divide="ignore", invalid="ignore"):  # 0/0 once d = 0: nan, as it is
+        for _ in range(int(iterations)):
+            Ad = A(d)
+            dAd = np.einsum("...i,...i->...", d, Ad)
+            alpha = np.einsum("...i,...i->...", d, A(p) + g) / dAd
+            p = p + alpha[..., None] * d
+            beta = np.einsum("...i,...i->...", g, Ad) / dAd
+            d = -g + beta[..., None] * d
+            models.append(np.einsum("...i,...i->...", g, p)
+                          + 0.5 * np.einsum("...i,...i->...", p, A(p)))
+    return np.stack(models, axis=-1)

@@ -17,7 +17,8 @@ itself — O(d) memory, the cost of a few gradients per product. The details are
   step; Martens & Sutskever 2012, and Martens' published code).
 
 Martens also preconditions CG with M = (diag(Σᵢ ∇ℓᵢ²) + λ)^0.75 (`preconditioner=`), and
-computes the curvature on mini-batches (not done here: one step uses the full problem).
+computes the curvature products on a mini-batch smaller than the gradient's
+(`curvature_batch=`): G v on b examples costs b/N of a full product, and CG needs many.
 """
 from __future__ import annotations
 
@@ -44,6 +45,7 @@ class HessianFreeState(NamedTuple):
     g: Optional[np.ndarray]
     done: np.ndarray          # ‖∇L‖∞ ≤ gtol, or no lower point even at a rounding-level step
     t: int
+    curvature_examples: int = 0  # Σ over mini-batch products of their examples (see below)
 
 
 class HessianFree(Optimizer):
@@ -68,6 +70,14 @@ class HessianFree(Optimizer):
     ``c1``, ``shrink``, ``max_evals``: the line search's Armijo constant, step factor and
     trials. ``boost``: λ's factor (Martens: 3/2 up, 2/3 down).
 
+    ``curvature_batch``: None (the curvature of the whole loss), or b: each step draws b
+    examples without replacement, by ``np.random.default_rng((curvature_seed, t))`` (the same
+    rows for every run of a batch), and CG multiplies by the curvature of the loss on those
+    rows only, ``problem.batch(rows)`` (a `course_lib.data.DataProblem`); the gradient, the
+    backtracking and the line search still use the whole loss (Martens 2010, §4.3). Those
+    products do not pass through run()'s counter: the state's ``curvature_examples`` adds up
+    b per product, so b·products/N full products were spent.
+
     Counts per step: the CG products (one per iteration, +1 for the warm start), L at the
     backtracked iterates and line-search trials, and ∇L at the new point. Batched over
     starting points: every run has its own λ, CG, backtracking and line search (each CG
@@ -80,7 +90,8 @@ class HessianFree(Optimizer):
                  progress_eps: float = 5e-4, warm_start: float = 0.95,
                  preconditioner: Optional[Callable] = None, precond_exponent: float = 0.75,
                  boost: float = 1.5, c1: float = 1e-2, shrink: float = 0.8,
-                 max_evals: int = 60, gtol=1e-5):
+                 max_evals: int = 60, gtol=1e-5, curvature_batch: Optional[int] = None,
+                 curvature_seed: int = 0):
         if curvature not in _CURVATURES:
             raise ValueError(f"HessianFree(curvature={curvature!r}): use one of "
                              f"{', '.join(map(repr, _CURVATURES))}.")
@@ -108,6 +119,12 @@ class HessianFree(Optimizer):
             raise TypeError("HessianFree(preconditioner=...) must be a function θ ↦ D, the "
                             "diagonal statistic (e.g. course_lib.curvature."
                             "empirical_fisher_diagonal(...)), or None.")
+        if curvature_batch is not None and (not isinstance(curvature_batch, (int, np.integer))
+                                            or curvature_batch < 1):
+            raise ValueError(f"HessianFree(curvature_batch={curvature_batch!r}): the number of "
+                             "examples for the curvature products, a positive integer (or None "
+                             "for all of them).")
+        self.curvature_batch, self.curvature_seed = curvature_batch, int(curvature_seed)
         self.curvature, self.max_cg = curvature, int(max_cg)
         self.progress_eps, self.warm_start = float(progress_eps), float(warm_start)
         self.preconditioner, self.precond_exponent = preconditioner, float(precond_exponent)
@@ -123,6 +140,23 @@ class HessianFree(Optimizer):
         return HessianFreeState(p=None, lam=lam, rho=np.full(batch, np.nan),
                                 cg_iterations=np.zeros(batch, dtype=int), loss=None, g=None,
                                 done=np.zeros(batch, dtype=bool), t=0)
+
+    def _curvature_rows(self, problem, t):
+        """The examples of step t's curvature products, or None for the whole loss."""
+        if self.curvature_batch is None:
+            return None
+        # len(X), not n_examples: run()'s counter wraps the problem and uses that name for
+        # the number of examples evaluated so far
+        X = getattr(problem, "X", None)
+        n = None if X is None else len(X)
+        if n is None or not hasattr(problem, "batch"):
+            raise ValueError(f"HessianFree(curvature_batch={self.curvature_batch}): problem "
+                             f"{problem.name!r} is not a loss over examples (no batch(rows)); "
+                             "use a course_lib.data problem, or curvature_batch=None.")
+        if self.curvature_batch >= n:
+            return None
+        rng = np.random.default_rng((self.curvature_seed, t))
+        return np.sort(rng.choice(n, size=self.curvature_batch, replace=False))
 
     def _curvature_product(self, problem, theta) -> Callable:
         kind = self.curvature
@@ -150,7 +184,8 @@ class HessianFree(Optimizer):
             return theta, state._replace(loss=loss, g=g, done=done, t=state.t + 1)
         live = ~done[..., None]
         lam = state.lam
-        Gv = self._curvature_product(problem, theta)
+        rows = self._curvature_rows(problem, state.t)
+        Gv = self._curvature_product(problem if rows is None else problem.batch(rows), theta)
 
         def A(v):  # (G + λI) v
             return Gv(v) + lam[..., None] * v
@@ -170,6 +205,7 @@ class HessianFree(Optimizer):
 
         slope = np.einsum("...i,...i->...", g, p)
         uphill = ~done & ~(slope < 0)
+        products = cg.products + int(uphill.any())
         if uphill.any():  # (only with an indefinite H) the damped model's Cauchy step instead
             Ag = A(g)
             gg, gAg = np.einsum("...i,...i->...", g, g), np.einsum("...i,...i->...", g, Ag)
@@ -208,9 +244,11 @@ class HessianFree(Optimizer):
         tiny = np.linalg.norm(p, axis=-1) <= np.sqrt(np.finfo(float).eps) * (
             1 + np.linalg.norm(theta, axis=-1))
         done = done | (failed & tiny) | (np.max(np.abs(new_g), axis=-1) <= self.gtol)
+        spent = state.curvature_examples + (0 if rows is None else len(rows) * products)
         return new_theta, HessianFreeState(p=cg.p, lam=new_lam, rho=rho,
                                            cg_iterations=cg.iterations, loss=new_loss,
-                                           g=new_g, done=done, t=state.t + 1)
+                                           g=new_g, done=done, t=state.t + 1,
+                                           curvature_examples=spent)
 
     @staticmethod
     def _backtrack(problem, theta, cg, searching):

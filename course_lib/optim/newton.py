@@ -98,22 +98,34 @@ class Newton(Optimizer):
         self._check_batch(theta)
         return NewtonState(loss=None, g=None, done=np.zeros(theta.shape[:-1], dtype=bool), t=0)
 
-    def direction(self, H, g):
-        """p solving the (modified) Newton system, (*B, d)."""
-        d = g.shape[-1]
+    def _eigen(self, H):
+        """Eigenvalues (modified as ``modify`` says) and eigenvectors of H: w (*B, d), Q."""
         lam = np.asarray(self.lam, dtype=float)  # () or one per run, (*B, 1)
         lam_run = lam[..., 0] if lam.ndim else lam  # () or (*B)
-        if self.modify is None:
-            return -np.linalg.solve(H + lam_run[..., None, None] * np.eye(d),
-                                    g[..., None])[..., 0]
         w, Q = np.linalg.eigh(H)  # ascending eigenvalues, (*B, d)
         delta = np.sqrt(np.finfo(float).eps) * np.maximum(1.0, np.max(np.abs(w), axis=-1))
         if self.modify == "abs":
-            w = np.maximum(np.abs(w), delta[..., None]) + lam_run[..., None]
-        else:
-            mu = np.maximum(lam_run, delta - w[..., 0])
-            w = w + mu[..., None]
+            return np.maximum(np.abs(w), delta[..., None]) + lam_run[..., None], Q
+        mu = np.maximum(lam_run, delta - w[..., 0])
+        return w + mu[..., None], Q
+
+    def direction(self, H, g):
+        """p solving the (modified) Newton system, (*B, d)."""
+        if self.modify is None:
+            return -np.linalg.solve(self.modified_hessian(H), g[..., None])[..., 0]
+        w, Q = self._eigen(H)
         return -np.einsum("...ij,...j->...i", Q, np.einsum("...ji,...j->...i", Q, g) / w)
+
+    def modified_hessian(self, H):
+        """The matrix the step solves with: H + λI (plain), H + µI ("damping") or
+        Q max(|Λ|, δ) Qᵀ + λI ("abs"), (*B, d, d); its quadratic model is the one the step
+        minimizes (the explorer draws it)."""
+        if self.modify is None:
+            lam = np.asarray(self.lam, dtype=float)
+            lam_run = lam[..., 0] if lam.ndim else lam
+            return H + lam_run[..., None, None] * np.eye(H.shape[-1])
+        w, Q = self._eigen(H)
+        return np.einsum("...ik,...k,...jk->...ij", Q, w, Q)
 
     def step(self, theta, state: NewtonState, problem):
         g = state.g

@@ -15,7 +15,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["Outcome", "scipy_outcome", "course_outcome", "table_problems", "SCIPY_METHODS"]
+__all__ = ["Outcome", "scipy_outcome", "course_outcome", "table_problems", "SCIPY_METHODS",
+           "table", "table_markdown", "TABLE_METHODS", "RESULT", "main"]
 
 SCIPY_METHODS = ("L-BFGS-B", "Newton-CG", "trust-ncg")
 
@@ -129,3 +130,111 @@ def table_problems(size: str = "full") -> list:
         out += [P.powell_singular(1000), P.trigonometric(100), P.variably_dimensioned(100),
                 P.broyden_tridiagonal(1000), P.penalty_1(100)]
     return out
+
+
+#: the table's columns: a name → a function problem ↦ Outcome
+TABLE_METHODS = {
+    "LBFGS": lambda p: course_outcome(_lbfgs(), p),
+    "L-BFGS-B": lambda p: scipy_outcome(p, "L-BFGS-B"),
+    "HessianFree": lambda p: course_outcome(_hessian_free(), p),
+    "Newton-CG": lambda p: scipy_outcome(p, "Newton-CG"),
+    "trust-ncg": lambda p: scipy_outcome(p, "trust-ncg"),
+}
+
+#: the shipped full table (`python -m course_lib.optim.scipy_reference`)
+RESULT = "second_order_scipy_table.json"
+
+
+def _lbfgs():
+    from .quasi_newton import LBFGS
+    return LBFGS(m=10)
+
+
+def _hessian_free():
+    from .hessian_free import HessianFree
+    return HessianFree(curvature="hessian")  # exact H v, as scipy's methods get (hessp)
+
+
+def table(problems, progress: bool = False) -> list:
+    """One row per problem: for each of `TABLE_METHODS`, its iterations, evaluations of L and
+    of ∇L, curvature products, final L and ‖∇L‖∞ (all run to ‖∇L‖∞ ≤ 1e-5), as plain dicts."""
+    from tqdm.auto import tqdm
+    rows = []
+    for p in tqdm(problems, desc="second-order table", disable=not progress):
+        row = {"problem": p.name, "d": int(np.shape(p.x0)[-1])}
+        for name, method in TABLE_METHODS.items():
+            o = method(p)
+            row[name] = {"iterations": o.iterations, "n_f": o.n_f, "n_grad": o.n_grad,
+                         "n_curvature": o.n_curvature, "loss": o.loss,
+                         "grad_norm": o.grad_norm, "seconds": o.seconds}
+        rows.append(row)
+    return rows
+
+
+def table_markdown(rows) -> str:
+    """`table`'s rows as two Markdown tables: LBFGS against L-BFGS-B (iterations, evaluations
+    of L and ∇L together, their ratio, final ‖∇L‖∞), and HessianFree against Newton-CG and
+    trust-ncg (iterations / L evaluations / ∇L evaluations / Hessian-vector products, final L
+    where the methods end at different minima)."""
+    def cell(o, curvature=False):
+        text = f"{o['iterations']} / {o['n_f']}"
+        if curvature:
+            text += f" / {o['n_grad']} / {o['n_curvature']}"
+        return text + f" ({o['grad_norm']:.0e})"
+
+    def name(r):
+        return f"{r['problem']}" + ("" if f"d={r['d']}" in r["problem"] else f", d = {r['d']}")
+
+    lines = ["| problem | LBFGS: iterations / L,∇L (‖∇L‖∞) | L-BFGS-B | evaluations, ratio |",
+             "|---|---:|---:|---:|"]
+    for r in rows:
+        ours, ref = r["LBFGS"], r["L-BFGS-B"]
+        lines.append(f"| {name(r)} | {cell(ours)} | {cell(ref)} | "
+                     f"{ours['n_f'] / ref['n_f']:.2f} |")
+    lines += ["", "| problem | HessianFree: it. / L / ∇L / Hv (‖∇L‖∞) | Newton-CG | trust-ncg "
+              "| final L (HF, Newton-CG) |", "|---|---:|---:|---:|---:|"]
+    for r in rows:
+        hf, ncg, tncg = r["HessianFree"], r["Newton-CG"], r["trust-ncg"]
+        lines.append(f"| {name(r)} | {cell(hf, True)} | {cell(ncg, True)} | {cell(tncg, True)} "
+                     f"| {hf['loss']:.4g}, {ncg['loss']:.4g} |")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    """``python -m course_lib.optim.scipy_reference [--small] [--out FILE]``: lecture 04's table
+    over `table_problems` (default: the full list, a few minutes), as JSON."""
+    import argparse
+    import json
+    import platform
+    import sys
+
+    parser = argparse.ArgumentParser(
+        prog="python -m course_lib.optim.scipy_reference",
+        description="Lecture 04's table: LBFGS vs scipy L-BFGS-B, HessianFree vs Newton-CG and "
+                    "trust-ncg, every method run to ||grad L||_inf <= 1e-5.")
+    parser.add_argument("--small", action="store_true", help="only the small problems")
+    parser.add_argument("--out", default=None,
+                        help=f"the JSON file (default: course_lib/results/{RESULT})")
+    args = parser.parse_args(argv)
+    from threadpoolctl import threadpool_limits
+    with threadpool_limits(1):
+        rows = table(table_problems("small" if args.small else "full"), progress=True)
+    if args.out is None:
+        from ..results import DIR
+        out = DIR / RESULT
+    else:
+        from pathlib import Path
+        out = Path(args.out)
+    out.write_text(json.dumps({
+        "command": "python -m course_lib.optim.scipy_reference " + " ".join(
+            sys.argv[1:] if argv is None else argv),
+        "machine": f"{platform.machine()}, python {platform.python_version()}, numpy "
+                   f"{np.__version__}", "gtol": 1e-5, "rows": rows}, indent=1))
+    ratios = [r["LBFGS"]["n_f"] / r["L-BFGS-B"]["n_f"] for r in rows]
+    print(f"wrote {out}: {len(rows)} problems; LBFGS / L-BFGS-B evaluations: geometric mean "
+          f"{np.exp(np.mean(np.log(ratios))):.3f}, worst {max(ratios):.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -7,6 +7,10 @@
   H⁺z = s and stays symmetric, for any symmetric H (`bfgs_inverse_update`, in 2-D and 3-D).
 * A Hessian-vector product is the directional derivative of the gradient:
   H v = d/dε ∇L(θ + εv) at ε = 0 (`hvp_as_directional_derivative`).
+* Finite differences of the gradient along v: the forward difference (∇L(θ+εv) − ∇L(θ))/ε
+  is off from Hv by ε/2 · (third derivative) + O(ε²), the central one by ε²/6 · (fourth) +
+  O(ε⁴); with rounding ε_mach/ε added, the best ε is ~ε_mach^(1/2) and ~ε_mach^(1/3), the
+  best error ~ε_mach^(1/2) and ~ε_mach^(2/3) (`finite_difference_error`).
 * Linear CG on m(p) = ∇Lᵀp + ½pᵀHp: the exact step along d, α = −rᵀd / dᵀHd = rᵀr / dᵀHd
   (r = ∇m(p) = Hp + ∇L), and β = r₊ᵀHd / dᵀHd from conjugacy (`cg_step_length`,
   `cg_beta`); the lecture slide's first step (d₀ = +∇L) raises the model by
@@ -25,7 +29,8 @@ import sympy as sp
 
 __all__ = ["vector", "symmetric_matrix", "taylor_model", "newton_step", "newton_on_quadratic",
            "bfgs_inverse_update", "hvp_as_directional_derivative", "cg_step_length", "cg_beta",
-           "slide_cg_first_step", "quadratic_model_fn", "newton_step_fn", "bfgs_update_fn"]
+           "slide_cg_first_step", "finite_difference_error", "quadratic_model_fn",
+           "newton_step_fn", "bfgs_update_fn"]
 
 L0 = sp.Symbol("L", real=True)      # the loss at θ
 eps = sp.Symbol("epsilon", real=True)
@@ -146,6 +151,38 @@ def slide_cg_first_step(d: int = 2) -> dict:
     return {"alpha": a, "slide_change": change(a * g), "correct_change": change(-a * g),
             "slide_expected": sp.Rational(3, 2) * gg ** 2 / gHg,
             "correct_expected": -sp.Rational(1, 2) * gg ** 2 / gHg}
+
+
+def finite_difference_error(kind: str = "central") -> dict:
+    """Hv by differences of the gradient along v, in one dimension along the line θ + εv:
+    with g(ε) = vᵀ∇L(θ + εv), g′(0) = vᵀHv is what the difference estimates.
+
+    ``truncation``: the leading term of (difference − g′(0)) as ε → 0 (SymPy's series):
+    ε g″(0)/2 (forward), ε² g‴(0)/6 (central); ``order``: its power of ε.
+    With rounding, each gradient is off by about u·G (u = ε_mach, G the size of the
+    gradient), so the difference is off by about u G/ε: the total c ε^k + u G/ε is smallest
+    at ``best_eps`` = (u G/(k c))^(1/(k+1)), where it is ``best_error`` ∝ u^(k/(k+1)):
+    u^(1/2) forward, u^(2/3) central."""
+    if kind not in ("forward", "central"):
+        raise ValueError(f"finite_difference_error(kind={kind!r}): use 'forward' or 'central'.")
+    e = sp.Symbol("epsilon", positive=True)
+    g = sp.Function("g")
+    if kind == "forward":
+        difference = (g(e) - g(0)) / e
+    else:
+        difference = (g(e) - g(-e)) / (2 * e)
+    exact = sp.diff(g(e), e).subs(e, 0)
+    gap = sp.series(difference, e, 0, 4).removeO().doit() - exact
+    gap = sp.expand(gap)
+    order = min(k for k in range(1, 4) if sp.simplify(gap.coeff(e, k)) != 0)
+    truncation = sp.simplify(gap.coeff(e, order)) * e ** order
+    u, G, c = sp.symbols("u G c", positive=True)
+    total = c * e ** order + u * G / e
+    best = sp.solve(sp.diff(total, e), e)[0]
+    return {"difference": difference, "truncation": truncation, "order": order,
+            "total": total, "best_eps": sp.simplify(best),
+            "best_error": sp.simplify(total.subs(e, best)), "u": u, "G": G, "c": c,
+            "epsilon": e}
 
 
 # ------------------------------------------------------------------------------ lambdified
