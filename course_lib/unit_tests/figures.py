@@ -148,8 +148,8 @@ def settings_grid(ax, table, cases: Sequence[str], optimizers: Sequence[str] | N
         for i, c in enumerate(cases):
             for j, s in enumerate(settings):
                 image[i, start + j] = RANK[where[c, s]]
-    cmap = ListedColormap([scoring.COLOURS[c] for c in scoring.CLASSES])
-    cmap.set_bad("white")
+    cmap = ListedColormap([scoring.COLOURS[c] for c in scoring.CLASSES]).with_extremes(
+        bad="white")
     ax.imshow(np.ma.masked_invalid(image), cmap=cmap, vmin=-0.5, vmax=len(RANK) - 0.5,
               aspect="auto", interpolation="nearest")
     ax.set_xticks([start + (len(s) - 1) / 2 for _, start, s, _ in blocks],
