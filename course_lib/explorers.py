@@ -2,7 +2,8 @@
 
 Each function returns a LiveFigure whose ``update`` only changes artists' data; contours are
 recomputed only when the problem itself changes (another function, another condition number),
-and cached per problem.
+and cached per problem. A loss axis whose limits follow its curves is the only part of the
+background drawn again when they change (``update`` returns that axis).
 """
 from __future__ import annotations
 
@@ -20,8 +21,8 @@ __all__ = ["gd_explorer", "momentum_explorer", "MOMENTUM_PROBLEMS", "adaptive_ex
 class _LogAxisFit:
     """Keeps a log-scale y axis around the curves drawn on it, and changes it only when needed.
 
-    A change of the limits means a full redraw of the blitted background (~100 ms, against
-    ~10 ms for a blitted move), so the limits change only when a curve leaves them, or when the
+    A change of the limits means drawing this axis again into the blitted background (~15 ms,
+    on top of ~10 ms for a blitted move), so the limits change only when a curve leaves them, or when the
     curves fill less than a third of their decades (and by more than 4 decades), where they
     would look flat. New limits leave a margin of 20% of the curves' decades (at least one
     decade) on each side, and on a side where a curve left, half of the curves' decades: a
@@ -76,8 +77,8 @@ def gd_explorer(surfaces, eta: float = 0.5, steps: int = 60, start=(-0.8, -0.6),
     ``surfaces`` of arrays (k, 2) or None.
 
     Blitted: a slider move redraws only the paths, markers, curves and titles. The loss axis
-    follows the curves: its limits change (a full redraw) only when a curve leaves them or the
-    curves fill less than half of them; its x axis changes with the number of steps.
+    follows the curves: its limits change (that axis drawn again) only when a curve leaves them
+    or the curves fill less than a third of them; its x axis changes with the number of steps.
     """
     saddles = [None] * len(surfaces) if saddles is None else list(saddles)
     if len(saddles) != len(surfaces):
@@ -146,7 +147,7 @@ def gd_explorer(surfaces, eta: float = 0.5, steps: int = 60, start=(-0.8, -0.6),
         shown["alt"] = describe(eta, steps, start_x, start_y, results)
         if shown["live"] is not None:
             shown["live"].alt = shown["alt"]
-        return rescale
+        return [axes[-1]] if rescale else False
 
     # drawn in this order over the background: markers after paths, so they stay visible
     animated = [a for path in paths for a in (path.line, path.start)] + markers + curves \
@@ -304,7 +305,8 @@ def momentum_explorer(problem: str = "quadratic", kappa: float = 10.0, eta=None,
         state["alt"] = describe(p, eta, mu, [n.get_text() for n in notes], is_quadratic)
         if state["live"] is not None:
             state["live"].alt = state["alt"]
-        return loss_axis.fit(curves) or new_background
+        refit = loss_axis.fit(curves)
+        return True if new_background else [ax_loss] if refit else False
 
     start = _start_fraction(problem) if start is None else start
     controls = {
@@ -323,12 +325,13 @@ def momentum_explorer(problem: str = "quadratic", kappa: float = 10.0, eta=None,
     live.alt, state["live"] = state["alt"], live
 
     def reset_defaults(change):
-        # each problem has its own scale of step sizes: jump to its defaults
+        # each problem has its own scale of step sizes: jump to its defaults (one redraw, of
+        # the new problem at its defaults: the LiveFigure batches what a reaction sets)
         _, eta_default, mu_default, _, _ = MOMENTUM_PROBLEMS[change["new"]]
         controls["eta"].value, controls["mu"].value = eta_default, mu_default
         controls["start_x"].value, controls["start_y"].value = _start_fraction(change["new"])
 
-    controls["problem"].observe(reset_defaults, names="value")
+    live.on_change("problem", reset_defaults)
     return live
 
 
@@ -363,11 +366,17 @@ def rates_run(opt, problem, theta0, steps: int, limit: float = 1e6):
         for t in range(steps):
             before = state
             theta, state = opt.step(theta, state, problem)
-            if not (np.all(np.isfinite(theta)) and np.abs(theta).max() < limit):
+            if not np.abs(theta).max() < limit:  # also False for nan and ±inf
                 break
             thetas[t + 1] = theta
             rates[t] = opt.effective_rate(before, state)
     return thetas, rates
+
+
+def _settings(opt) -> tuple:
+    """What a run of ``opt`` depends on besides the problem and the start: its class and its
+    (numeric) hyperparameters."""
+    return (type(opt).__name__,) + tuple(float(getattr(opt, h)) for h in opt.hyperparameters)
 
 
 def adaptive_explorer(problem: str = "long valley", eta=None, beta1: float = 0.9,
@@ -418,6 +427,9 @@ def adaptive_explorer(problem: str = "long valley", eta=None, beta1: float = 0.9
         + [c for row in curves for c in row] + theory + sgd + notes + [header]
     state = {"key": None, "contour": [], "live": None}
     cache = {}
+    # each method's last run: a slider that only some methods read (Adadelta has no η; only
+    # Adam reads β₁ and β₂) leaves the others' runs as they were, so they are not run again
+    last_runs = {}
 
     def redraw_background(name, p, steps):
         for artist in state["contour"]:
@@ -457,7 +469,10 @@ def adaptive_explorer(problem: str = "long valley", eta=None, beta1: float = 0.9
         results = []
         opts = _adaptive_optimizers(eta, one_minus_beta1, one_minus_beta2, one_minus_rho, eps)
         for (name, _), opt, path, note, k in zip(_ADAPTIVE, opts, paths, notes, range(4)):
-            thetas, rates = rates_run(opt, p, p.x0, steps)
+            key = (problem, _settings(opt))
+            if last_runs.get(name, (None,))[0] != key:
+                last_runs[name] = (key, rates_run(opt, p, p.x0, steps))
+            thetas, rates = last_runs[name][1]
             path.set_data(thetas[np.isfinite(thetas[:, 0])])
             for c in range(2):
                 curves[c][k].set_data(t, rates[:, c])
@@ -480,9 +495,9 @@ def adaptive_explorer(problem: str = "long valley", eta=None, beta1: float = 0.9
         state["alt"] = describe(p, values, results)
         if state["live"] is not None:
             state["live"].alt = state["alt"]
-        refit = [fit.fit(list(row) + [th, sg]) for fit, row, th, sg in
-                 zip(fits, curves, theory, sgd)]
-        return any(refit) or new_background
+        refit = [ax_r for fit, ax_r, row, th, sg in zip(fits, rate_axes, curves, theory, sgd)
+                 if fit.fit(list(row) + [th, sg])]
+        return True if new_background else refit
 
     default_eta = ADAPTIVE_PROBLEMS[problem][1] if eta is None else eta
     controls = {
@@ -500,5 +515,5 @@ def adaptive_explorer(problem: str = "long valley", eta=None, beta1: float = 0.9
     def reset_eta(change):
         controls["eta"].value = ADAPTIVE_PROBLEMS[change["new"]][1]
 
-    controls["problem"].observe(reset_eta, names="value")
+    live.on_change("problem", reset_eta)
     return live
