@@ -13,7 +13,8 @@ coordinatewise LSTM optimizer, meta-trained with autograd, and tools to open it 
 ``python -m course_lib.learned train --seed 0 --seconds 120`` meta-trains and writes the
 weights; `load("quadratic")` reads the shipped ones (no training).
 """
-from .optimizer import SHIPPED, LearnedOptimizer, LearnedState, load, save
+from .optimizer import SHIPPED, LearnedOptimizer, LearnedState, load, save, shipped_quadratic
 from .preprocess import preprocess
 
-__all__ = ["LearnedOptimizer", "LearnedState", "load", "save", "SHIPPED", "preprocess"]
+__all__ = ["LearnedOptimizer", "LearnedState", "load", "save", "SHIPPED", "preprocess",
+           "shipped_quadratic"]

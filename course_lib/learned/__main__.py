@@ -2,6 +2,7 @@
 
     python -m course_lib.learned train [--seed S] [--seconds 120] [--out FILE.npz]
     python -m course_lib.learned train --seed 0 --meta-steps 1500     # repeat a run exactly
+    python -m course_lib.learned train --task mlp                     # the digits MLP
 
 Writes FILE.npz (the weights φ) and FILE.json (seed, command, CPU and wall time, the number of
 meta-steps, the meta-loss curve, the checkpoints on the tuning set, the held-out ratios
@@ -28,7 +29,10 @@ def main(argv=None) -> int:
     tr.add_argument("--meta-steps", type=int, default=None,
                     help="take exactly this many meta-steps instead (repeats a recorded run)")
     tr.add_argument("--preprocess", action="store_true",
-                    help="feed the LSTM (log|g|/p, sign g) instead of g")
+                    help="feed the LSTM (log|g|/p, sign g) instead of g (quadratics)")
+    tr.add_argument("--task", choices=("quadratic", "mlp"), default="quadratic",
+                    help="the optimizees: 10-D quadratics (default) or the digits MLP "
+                         "(always preprocessed)")
     tr.add_argument("--out", default=None, help=f"weights file (.npz; default {DEFAULT_OUT})")
     tr.add_argument("--test-functions", type=int, default=1000,
                     help="held-out functions per seed for the reported ratios (1000)")
@@ -41,6 +45,11 @@ def main(argv=None) -> int:
         parser.error("--out must name an .npz file")
     command = "python -m course_lib.learned " + " ".join(argv if argv is not None
                                                          else sys.argv[1:])
+    if args.task == "mlp":
+        from .mlp import train_and_save as train_mlp
+        train_mlp(seed=args.seed, seconds=args.seconds, meta_steps=args.meta_steps,
+                  out=args.out, command=command)
+        return 0
     train_and_save(seed=args.seed, seconds=args.seconds, meta_steps=args.meta_steps,
                    preprocess=args.preprocess, out=args.out, command=command,
                    test_functions=args.test_functions)

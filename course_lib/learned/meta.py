@@ -30,7 +30,7 @@ from . import quadratics as Q
 from .lstm import cell, init_params, zero_state
 from .preprocess import P, preprocess
 
-__all__ = ["Config", "unroll", "segment_loss", "meta_gradient", "clip_by_global_norm",
+__all__ = ["Config", "QuadraticTask", "unroll", "segment_loss", "meta_gradient", "clip_by_global_norm",
            "evaluate", "score", "train", "TrainResult"]
 
 
@@ -47,6 +47,7 @@ class Config:
     dim: int = Q.DIM
     tune_functions: int = 500   # size of the tuning set that picks the checkpoint
     eval_every: int = 50        # meta-steps between two checkpoint evaluations
+    average: float = 0.98       # checkpoints are running averages of φ with this decay
 
     def __post_init__(self):
         if self.steps % self.unroll:
@@ -58,18 +59,23 @@ def _inputs(g, use_preprocess):
     return preprocess(g, P) if use_preprocess else g[..., None]
 
 
-def unroll(params, fn, theta, state, steps, *, use_preprocess=False, second_order=False):
+def unroll(params, fn, theta, state, steps, *, use_preprocess=False, second_order=False,
+           update=cell):
     """``steps`` optimizee steps of the LSTM optimizer from (θ, state) on ``fn`` (an object with
     f and grad, batched over θ's leading axes). Returns (L, θ, state): L = Σₜ mean f(θₜ) over
     t = 1 … steps (the mean over the batch of functions), and where the segment ended.
-    Differentiable in ``params`` by autograd; each ∇ₜ is a constant unless ``second_order``."""
+    Differentiable in ``params`` by autograd; each ∇ₜ is a constant unless ``second_order``.
+
+    ``update(params, x, state) -> (step, state)`` is the learned rule m (default: the LSTM's
+    `cell`; x has shape (..., d, 1) or (..., d, 2)): any differentiable rule can be
+    meta-trained, e.g. a learned step size, ``lambda p, x, s: (-p["eta"] * x[..., 0], s)``."""
     if second_order and use_preprocess:
         raise ValueError("unroll(second_order=True) is for the raw-gradient LSTM (a test against "
                          "finite differences); the preprocessed input is not traced.")
     total = 0.0
     for _ in range(steps):
         g = fn.grad(theta if second_order else getval(theta))
-        step, state = cell(params, _inputs(g, use_preprocess), state)
+        step, state = update(params, _inputs(g, use_preprocess), state)
         theta = theta + step
         total = total + anp.mean(fn.f(theta))
     return total, theta, state
@@ -86,7 +92,9 @@ def meta_gradient(params, fn, theta, state, steps, **kw):
 
     def loss(p):
         total, th, st = unroll(p, fn, theta, state, steps, **kw)
-        end["theta"], end["state"] = getval(th), type(st)(*(getval(s) for s in st))
+        end["theta"] = getval(th)
+        end["state"] = type(st)(*(getval(s) for s in st)) if isinstance(st, tuple) \
+            else getval(st)
         return total
 
     value, grads = value_and_grad(loss)(params)
@@ -134,6 +142,25 @@ class TrainResult:
     wall_seconds: float = 0.0
 
 
+class QuadraticTask:
+    """What meta-training draws and how a checkpoint is judged, for the quadratics: each
+    trajectory a fresh batch of ``config.batch`` "train" functions; the tuning set the first
+    ``config.tune_functions`` "tune" functions of stream ``seed``."""
+
+    def __init__(self, config: Config, seed: int):
+        self.config = config
+        self.tune = Q.sample(config.tune_functions, seed, split="tune", dim=config.dim)
+
+    def draw(self, rng):
+        fn = Q.sample(self.config.batch, int(rng.integers(2 ** 62)), split="train",
+                      dim=self.config.dim)
+        return fn, fn.theta0
+
+    def tune_finals(self, params):
+        return evaluate(params, self.tune, self.tune.theta0, self.config.steps,
+                        use_preprocess=self.config.preprocess)
+
+
 class _Given:
     """A 'problem' whose gradient is the clipped meta-gradient: so the course's own Adam
     (lecture 03) takes the meta-step."""
@@ -147,8 +174,9 @@ class _Given:
 
 def train(seed: int = 0, *, config: Config = Config(), meta_steps: Optional[int] = None,
           seconds: Optional[float] = 120.0, progress: bool = True,
-          calibrate: int = 10) -> TrainResult:
+          calibrate: int = 10, task=None) -> TrainResult:
     """Meta-train the LSTM optimizer on the "train" quadratics; pick the checkpoint on "tune".
+    (``task``: another family of optimizees, an object like `QuadraticTask`.)
 
     ``meta_steps``: how many meta-steps (segments) to take. Without it, the number is chosen
     to fill ``seconds`` of process CPU time, from the speed of the first ``calibrate`` steps;
@@ -165,14 +193,14 @@ def train(seed: int = 0, *, config: Config = Config(), meta_steps: Optional[int]
     rng = np.random.default_rng([Q.SPLITS["train"], int(seed)])
     params = init_params(rng, 2 if config.preprocess else 1)
     flat, unflatten = flatten(params)
-    tune = Q.sample(config.tune_functions, seed, split="tune", dim=config.dim)
+    task = QuadraticTask(config, seed) if task is None else task
     segments = config.steps // config.unroll
     kw = dict(use_preprocess=config.preprocess)
 
     total = [meta_steps or 10 ** 9]
 
-    def lr(t):  # geometric decay over the planned number of meta-steps
-        frac = min(t / max(total[0] - 1, 1), 1.0)
+    def lr(t):  # constant while the speed is measured, then geometric decay to the end
+        frac = min(max(t - calibrate, 0) / max(total[0] - 1 - calibrate, 1), 1.0)
         return config.lr * (config.lr_final / config.lr) ** frac
 
     adam = Adam(eta=lr, beta1=0.9, beta2=0.999, eps=1e-8)
@@ -180,14 +208,17 @@ def train(seed: int = 0, *, config: Config = Config(), meta_steps: Optional[int]
     cpu0, wall0 = time.process_time(), time.perf_counter()
     losses, traj_losses, checkpoints = [], [], []
     best = (float("inf"), flat.copy(), 0)
+    averaged = flat.copy()
 
     def checkpoint(step):
+        # the candidate is the running average of φ: meta-gradients are noisy, and the
+        # average of the last ~1/(1 − decay) meta-steps is a steadier optimizer than the last
         nonlocal best
-        finals = evaluate(unflatten(flat), tune, tune.theta0, config.steps, **kw)
+        finals = task.tune_finals(unflatten(averaged))
         s = score(finals)
         checkpoints.append((step, float(np.mean(finals)), float(np.median(finals)), s))
         if s < best[0]:
-            best = (s, flat.copy(), step)
+            best = (s, averaged.copy(), step)
 
     bar = None
     if progress:
@@ -197,21 +228,21 @@ def train(seed: int = 0, *, config: Config = Config(), meta_steps: Optional[int]
     fn = theta = state = None
     while step < total[0]:
         if step % segments == 0:  # a new trajectory: fresh functions, θ₀, zero LSTM state
-            fn = Q.sample(config.batch, int(rng.integers(2 ** 62)), split="train",
-                          dim=config.dim)
-            theta, state = fn.theta0, zero_state(fn.theta0.shape)
+            fn, theta = task.draw(rng)
+            state = zero_state(theta.shape)
         value, grads, theta, state = meta_gradient(unflatten(flat), fn, theta, state,
                                                    config.unroll, **kw)
         clipped, _ = clip_by_global_norm(grads, config.clip)
         g_flat, _ = flatten(clipped)
         if np.all(np.isfinite(g_flat)):
             flat, adam_state = adam.step(flat, adam_state, _Given(g_flat))
+        averaged = config.average * averaged + (1 - config.average) * flat
         losses.append(value / config.unroll)
         step += 1
         if step % segments == 0:
             traj_losses.append(float(np.mean(fn.f(theta))))
         cpu = time.process_time() - cpu0
-        if meta_steps is None and step == calibrate:
+        if step == calibrate and meta_steps is None:
             # the planned length: what fills the budget at this speed, in whole trajectories
             # (the checkpoint evaluations' share is counted from the cost of one)
             t_eval = time.process_time()
@@ -223,7 +254,7 @@ def train(seed: int = 0, *, config: Config = Config(), meta_steps: Optional[int]
             if bar is not None:
                 bar.total = total[0]
                 bar.refresh()
-        elif step % config.eval_every == 0 or step == total[0]:
+        elif step == calibrate or step % config.eval_every == 0 or step == total[0]:
             checkpoint(step)
         if bar is not None:
             bar.update(1)
