@@ -261,3 +261,19 @@ def test_momentum_explorer_after_a_rescale_shows_the_picture_of_a_full_draw():
     full = _pixels(live)
     # texts under the plot are drawn a line at a time, within half a pixel of matplotlib
     assert np.mean(np.abs(blitted - full).max(axis=-1) > 60) < 2e-3
+
+
+@pytest.mark.parametrize("problem", ["long valley", "Beale", "saddle"])
+def test_the_adaptive_explorers_one_point_gradient_is_the_problems(problem):
+    """The explorer's runs take the gradient at one point with Python floats (fast): the
+    same numbers as the problem's numpy gradient, and numpy's inf where floats overflow."""
+    from course_lib.explorers import ADAPTIVE_PROBLEMS, _OnePoint
+    p = ADAPTIVE_PROBLEMS[problem][0]()
+    fast = _OnePoint(p)
+    for theta in np.random.default_rng(3).normal(scale=3.0, size=(50, 2)):
+        np.testing.assert_allclose(fast.grad(theta), p.grad(theta), rtol=1e-13, atol=1e-300)
+    far = np.array([1e200, -1e200])
+    with np.errstate(all="ignore"):
+        np.testing.assert_array_equal(fast.grad(far), p.grad(far))
+    np.testing.assert_array_equal(fast.grad(np.zeros((3, 2))), p.grad(np.zeros((3, 2))))
+    assert fast.x0 is p.x0 and fast.name == p.name
