@@ -54,7 +54,7 @@ GRIDS = {
                      for lam in (1.0, 30.0) for frac in (0.25, 1.0)],
     "L-BFGS": [{"m": m} for m in (10, 30)],
     "Nesterov": [{"eta": eta, "mu": mu} for mu in (0.9, 0.99)
-                 for eta in (1e-3, 3e-3, 1e-2, 3e-2)],
+                 for eta in (3e-3, 1e-2, 3e-2, 0.1)],
     "Adam": [{"eta": eta} for eta in (1e-3, 3e-3, 1e-2, 3e-2, 0.1)],
 }
 
