@@ -47,7 +47,6 @@ class Config:
     dim: int = Q.DIM
     tune_functions: int = 500   # size of the tuning set that picks the checkpoint
     eval_every: int = 50        # meta-steps between two checkpoint evaluations
-    average: float = 0.98       # checkpoints are running averages of φ with this decay
 
     def __post_init__(self):
         if self.steps % self.unroll:
@@ -197,10 +196,13 @@ def train(seed: int = 0, *, config: Config = Config(), meta_steps: Optional[int]
     segments = config.steps // config.unroll
     kw = dict(use_preprocess=config.preprocess)
 
-    total = [meta_steps or 10 ** 9]
+    # The length of the run is known after `calibrate` meta-steps (when a time budget sets
+    # it): until then the schedule is that of an unbounded run, in both modes, so that
+    # meta_steps=N repeats a budgeted run of N meta-steps exactly.
+    total = [10 ** 9]
 
-    def lr(t):  # constant while the speed is measured, then geometric decay to the end
-        frac = min(max(t - calibrate, 0) / max(total[0] - 1 - calibrate, 1), 1.0)
+    def lr(t):  # geometric decay over the planned number of meta-steps
+        frac = min(t / max(total[0] - 1, 1), 1.0)
         return config.lr * (config.lr_final / config.lr) ** frac
 
     adam = Adam(eta=lr, beta1=0.9, beta2=0.999, eps=1e-8)
@@ -208,17 +210,14 @@ def train(seed: int = 0, *, config: Config = Config(), meta_steps: Optional[int]
     cpu0, wall0 = time.process_time(), time.perf_counter()
     losses, traj_losses, checkpoints = [], [], []
     best = (float("inf"), flat.copy(), 0)
-    averaged = flat.copy()
 
     def checkpoint(step):
-        # the candidate is the running average of φ: meta-gradients are noisy, and the
-        # average of the last ~1/(1 − decay) meta-steps is a steadier optimizer than the last
         nonlocal best
-        finals = task.tune_finals(unflatten(averaged))
+        finals = task.tune_finals(unflatten(flat))
         s = score(finals)
         checkpoints.append((step, float(np.mean(finals)), float(np.median(finals)), s))
         if s < best[0]:
-            best = (s, averaged.copy(), step)
+            best = (s, flat.copy(), step)
 
     bar = None
     if progress:
@@ -226,7 +225,8 @@ def train(seed: int = 0, *, config: Config = Config(), meta_steps: Optional[int]
         bar = tqdm(total=meta_steps, desc="meta-training", unit="meta-step")
     step = 0
     fn = theta = state = None
-    while step < total[0]:
+    while step < (meta_steps if meta_steps is not None and step < calibrate else total[0]):
+        # (a run of meta_steps ≤ calibrate never learns its length: it stops at meta_steps)
         if step % segments == 0:  # a new trajectory: fresh functions, θ₀, zero LSTM state
             fn, theta = task.draw(rng)
             state = zero_state(theta.shape)
@@ -236,33 +236,35 @@ def train(seed: int = 0, *, config: Config = Config(), meta_steps: Optional[int]
         g_flat, _ = flatten(clipped)
         if np.all(np.isfinite(g_flat)):
             flat, adam_state = adam.step(flat, adam_state, _Given(g_flat))
-        averaged = config.average * averaged + (1 - config.average) * flat
         losses.append(value / config.unroll)
         step += 1
         if step % segments == 0:
             traj_losses.append(float(np.mean(fn.f(theta))))
         cpu = time.process_time() - cpu0
-        if step == calibrate and meta_steps is None:
+        if step == calibrate:
             # the planned length: what fills the budget at this speed, in whole trajectories
             # (the checkpoint evaluations' share is counted from the cost of one)
             t_eval = time.process_time()
             checkpoint(step)
             t_eval = time.process_time() - t_eval
-            per_step = cpu / calibrate + t_eval / config.eval_every
-            planned = int(seconds / per_step)
-            total[0] = max(segments, planned - planned % segments)
+            if meta_steps is None:
+                per_step = cpu / calibrate + t_eval / config.eval_every
+                planned = int(seconds / per_step)
+                total[0] = max(segments, planned - planned % segments)
+            else:
+                total[0] = meta_steps
             if bar is not None:
                 bar.total = total[0]
                 bar.refresh()
-        elif step == calibrate or step % config.eval_every == 0 or step == total[0]:
+        elif step % config.eval_every == 0 or step == total[0]:
             checkpoint(step)
         if bar is not None:
             bar.update(1)
             bar.set_postfix(meta_loss=f"{losses[-1]:.3g}")
         if seconds is not None and time.process_time() - cpu0 > seconds:
-            if step < total[0]:
-                checkpoint(step)
             break
+    if not checkpoints or checkpoints[-1][0] != step:   # the last φ is a candidate too
+        checkpoint(step)
     if bar is not None:
         bar.close()
     return TrainResult(unflatten(best[1]), config, int(seed), step, np.array(losses),

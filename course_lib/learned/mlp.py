@@ -141,9 +141,11 @@ class DigitsTask:
         return np.concatenate(finals)
 
 
-def run_lstm(params, digits: Digits, theta0, steps: int, record_every: int = None):
+def run_lstm(params, digits: Digits, theta0, steps: int, record_every: int = None,
+             preprocessed: bool = True):
     """(full training losses (steps+1, runs) or every ``record_every`` steps, final θ) of the
-    LSTM optimizer with weights ``params`` on ``digits`` (preprocessed gradients)."""
+    LSTM optimizer with weights ``params`` on ``digits`` (gradients preprocessed unless the
+    weights take raw ones)."""
     from .lstm import cell, zero_state
     from .preprocess import preprocess
 
@@ -152,7 +154,8 @@ def run_lstm(params, digits: Digits, theta0, steps: int, record_every: int = Non
     state = zero_state(theta.shape)
     out = [digits.f(theta)]
     for t in range(1, steps + 1):
-        step, state = cell(params, preprocess(digits.grad(theta)), state)
+        g = digits.grad(theta)
+        step, state = cell(params, preprocess(g) if preprocessed else g[..., None], state)
         theta = theta + step
         if t % record_every == 0 or t == steps:
             out.append(digits.f(theta))
@@ -192,7 +195,8 @@ def compare(opt, etas: dict, seed: int, steps: int = 100, networks: int = NETWOR
     theta0 = glorot(np.random.default_rng([SPLITS["test"], seed]), shape=(networks,))
     out, errors = {}, {}
     digits = Digits(seed, split="test")
-    losses, theta = run_lstm(opt.params, digits, theta0, steps, record_every)
+    losses, theta = run_lstm(opt.params, digits, theta0, steps, record_every,
+                             preprocessed=opt.preprocessed)
     out["learned"], errors["learned"] = losses, digits.error_rate(theta)
     for name, eta in etas.items():
         digits = Digits(seed, split="test")   # the same mini-batches for every optimizer
