@@ -92,7 +92,8 @@ class LiveFigure:
         for artist in self.animated or ():
             artist.set_animated(True)
         self._background = None
-        self._regions = {}  # axes → its area of the background (pixels), for partial redraws
+        self._regions = None  # axes → its area of the background (pixels), for partial redraws
+        self._partial_redraws = False  # whether ``update`` has asked for one yet
         self._layout = fig.get_layout_engine()  # used for each full background, then frozen
         self._handle = None
         self._shown = None  # the values the canvas was last rendered for
@@ -102,7 +103,7 @@ class LiveFigure:
         # Observed from the start, so the figure follows its controls whether or not it has
         # been displayed yet (a notebook may set a control before showing the figure).
         for name, widget in controls.items():
-            widget.observe(lambda change, name=name: self._changed(name), names="value")
+            widget.observe(lambda change, name=name: self._changed(name, change), names="value")
         self.update()
 
     def values(self) -> dict:
@@ -122,18 +123,18 @@ class LiveFigure:
                 self._refresh()
 
     def on_change(self, name: str, reaction: Callable[[dict], None]) -> None:
-        """Call ``reaction(change)`` whenever control ``name`` changes, before the figure is
-        redrawn; controls the reaction sets join the same single redraw."""
+        """Call ``reaction(change)`` (traitlets' change: ``change["new"]`` is the new value)
+        whenever control ``name`` changes, before the figure is redrawn; controls the reaction
+        sets join the same single redraw."""
         if name not in self.controls:
             raise ValueError(f"on_change({name!r}, ...): no such control; the controls are "
                              f"{list(self.controls)}.")
         self._reactions.setdefault(name, []).append(reaction)
 
-    def _changed(self, name: str) -> None:
+    def _changed(self, name: str, change) -> None:
         with self.hold():
             for reaction in self._reactions.get(name, ()):
-                reaction({"name": "value", "owner": self.controls[name],
-                          "new": self.controls[name].value})
+                reaction(change)
             self._stale = True
 
     def _refresh(self) -> None:
@@ -162,10 +163,9 @@ class LiveFigure:
             canvas.draw()
             self.fig.set_layout_engine("none")
             self._background = canvas.copy_from_bbox(self.fig.bbox)
-            # each axes' area, measured now rather than in the middle of a slider's drag
-            renderer = canvas.get_renderer()
-            self._regions = {ax: _padded(ax.get_tightbbox(renderer)) for ax in self.fig.axes
-                             if ax.get_visible()}
+            self._regions = None
+            if self._partial_redraws:  # measured now rather than in the middle of a drag
+                self._regions = self._measure_regions()
         canvas.restore_region(self._background)
         with _whole_line_text(canvas.get_renderer()):
             for artist in self.animated:
@@ -185,6 +185,9 @@ class LiveFigure:
                   and a.get_visible() and not a.get_animated()]
         if others or face[3] < 1 or fig.patch.get_linewidth() > 0:
             return False
+        self._partial_redraws = True
+        if self._regions is None:
+            self._regions = self._measure_regions()
         old = self._regions  # the areas the background was drawn with
         if any(ax not in old for ax in changed):  # hidden when it was drawn
             return False
@@ -222,6 +225,12 @@ class LiveFigure:
         self._background = fig.canvas.copy_from_bbox(fig.bbox)
         self._regions = {**old, **new}
         return True
+
+    def _measure_regions(self) -> dict:
+        """Each axes' area of the background: its tight box (ticks, labels, title, legend)."""
+        renderer = self.fig.canvas.get_renderer()
+        return {ax: _padded(ax.get_tightbbox(renderer)) for ax in self.fig.axes
+                if ax.get_visible()}
 
     def png(self) -> bytes:
         """The rendered canvas as PNG bytes."""
