@@ -24,10 +24,10 @@ class _LogAxisFit:
     A change of the limits means drawing this axis again into the blitted background (a few
     times a blitted move; a full redraw, laid out anew, when its new tick labels need more
     room), so the limits change only when a curve leaves them, or when the curves fill less
-    than a third of their decades (and by more than 4 decades), where they would look flat. New limits leave a margin of 20% of the curves' decades (at least one
-    decade) on each side, and on a side where a curve left, half of the curves' decades: a
-    slider dragged one way (η up, curves falling faster) then needs a few rescales, not one
-    every few moves.
+    than a third of their decades (and by more than 4 decades), where they would look flat.
+    New limits leave a margin of 20% of the curves' decades (at least one decade) on each side,
+    and on a side where a curve left, half of the curves' decades: a slider dragged one way
+    (η up, curves falling faster) then needs a few rescales, not one every few moves.
     """
 
     margin_fraction, min_margin, run_ahead = 0.2, 1.0, 0.5
