@@ -29,8 +29,7 @@ def test_the_notebooks_well_fit_is_every_gaussian_pieces(derived, variant, start
     xs, xe, fs, s = (np.float64(v) for v in start)
     c, mu = variant.centre(xs, xe, s)
     piece, = variant.pieces(xs, xe, fs, s, None)
-    values = {derived["x_s"]: xs, derived["f_s"]: fs, derived["s"]: s, derived["mu"]: mu,
-              derived["c"]: c}
+    values = {derived["u_s"]: xs - mu, derived["f_s"]: fs, derived["s"]: s, derived["c"]: c}
     assert np.isclose(float(fit[a].subs(values)), piece.a0, rtol=1e-12)
     assert np.isclose(float(fit[b].subs(values)), -piece.w, rtol=1e-12)
 
