@@ -28,8 +28,8 @@ every value as shown (a reset to the same value) redraws nothing.
 
 An update that changes only some axes' limits (a loss axis that follows its curves) returns
 those axes: their area of the background is cleared and they alone are drawn again in the
-layout the figure already has, about a tenth of a full redraw, whose layout pass (constrained
-layout measures every text of the figure) is most of the cost. When their new tick labels no
+layout the figure already has, a tenth to a half of a full redraw (whose layout pass measures
+every text of the figure). When their new tick labels no
 longer fit that layout (they would run into a neighbour or off the figure), the figure is laid
 out and drawn in full instead.
 """
@@ -280,6 +280,9 @@ def _whole_line_text(renderer):
     """
     from matplotlib.backends.backend_agg import get_hinting_flag
 
+    if not hasattr(renderer, "_draw_text_glyphs_and_boxes"):  # before 3.11: whole lines already
+        yield
+        return
     own = renderer.draw_text
 
     def draw_text(gc, x, y, s, prop, angle, ismath=False, mtext=None):
