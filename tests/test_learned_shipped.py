@@ -1,0 +1,74 @@
+"""The shipped weights: they load without training, and on the notebook's held-out sets (1,000
+functions each, seeds never used in training or tuning) they reproduce the ratios their record
+reports, and meet the goal: mean f(θ₁₀₀) ≤ 0.55× and median ≤ 0.2× tuned Adam's."""
+import numpy as np
+import pytest
+
+from course_lib.learned import load, report
+from course_lib.learned import quadratics as Q
+
+MEAN_GOAL, MEDIAN_GOAL = 0.55, 0.2
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return load("quadratic")
+
+
+@pytest.fixture(scope="module")
+def measured(shipped):
+    eta = shipped.info["baseline_learning_rates"]["Adam"]
+    return {s: report.ratios(shipped, s, eta) for s in report.TEST_SEEDS}
+
+
+def test_shipped_weights_load_without_training_and_carry_their_record(shipped):
+    info = shipped.info
+    assert shipped.preprocessed == info["preprocess"]
+    assert info["repeat_exactly"].startswith("python -m course_lib.learned train --seed")
+    # the budgeted run fitted in two minutes of CPU time (the exact repeat of it ran on a
+    # busier machine, where the same work costs more CPU time)
+    assert info["budgeted_run"]["train_cpu_seconds"] <= 120
+    assert info["budgeted_run"]["meta_steps"] == info["meta_steps"]
+    assert len(info["meta_loss"]) == info["meta_steps"]
+    assert {r["seed"] for r in info["held_out"]} == set(report.TEST_SEEDS)
+
+
+def test_held_out_ratios_are_the_recorded_ones(shipped, measured):
+    for record in shipped.info["held_out"]:
+        now = measured[record["seed"]]
+        assert now["mean_ratio"] == pytest.approx(record["mean_ratio"], rel=1e-6)
+        assert now["median_ratio"] == pytest.approx(record["median_ratio"], rel=1e-6)
+
+
+def test_learned_beats_tuned_adam_by_the_goal_on_every_held_out_set(measured):
+    for seed, r in measured.items():
+        assert r["mean_ratio"] <= MEAN_GOAL, (seed, r)
+        assert r["median_ratio"] <= MEDIAN_GOAL, (seed, r)
+
+
+def test_held_out_sets_differ_from_training_and_tuning_functions():
+    test = Q.sample(5, 0, split="test")
+    for split in ("train", "tune"):
+        other = Q.sample(5, 0, split=split)
+        assert not np.allclose(test.W, other.W)
+
+
+def test_adam_learning_rate_is_the_tuned_one(shipped):
+    etas = report.tuned_baselines(names=("Adam",))
+    assert etas["Adam"] == pytest.approx(shipped.info["baseline_learning_rates"]["Adam"])
+
+
+def test_the_settings_the_notebook_quotes():
+    from course_lib.learned import baselines as B
+    from course_lib.learned import lstm, meta, mlp
+    from course_lib.learned.preprocess import P
+    from course_lib.unit_tests import GRIDS, harness
+
+    c = meta.Config()
+    assert (c.steps, c.unroll, c.batch, c.lr, c.lr_final, c.clip) == (100, 20, 32, 3e-3, 3e-4,
+                                                                      1.0)
+    assert (lstm.HIDDEN, lstm.OUTPUT_SCALE, P) == (20, 0.1, 10.0)
+    assert (Q.DIM, Q.STEPS, report.BASELINE_FUNCTIONS, len(B.GRID)) == (10, 100, 1000, 41)
+    assert (mlp.HIDDEN, mlp.BATCH) == (20, 128)
+    assert (harness.REPETITIONS, harness.STEPS) == (10, 100)
+    assert len(next(g for g in GRIDS if g.name == "Adam").settings) == 28
