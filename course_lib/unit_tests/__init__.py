@@ -13,6 +13,8 @@ optimizer of the course, scored against tuned SGD.
     problem        a batch of cases as a stochastic `Problem`, one random stream per repetition
     harness        optimizers × grids × cases on one process, several or a dask cluster
     scoring        the paper's normalised score and colour classes
+    figures        the results read as the paper's grid, and summarised per kind of test
+    explorer       lecture 05a's explorer: one optimizer on one 1-D test, classed live
 
 ``python -m course_lib.unit_tests --full --out FILE.csv.gz`` runs the whole catalogue.
 """
