@@ -35,6 +35,7 @@ class _LogAxisFit:
     def __init__(self, ax):
         self.ax = ax
         self.limits = None  # log10 of the current limits
+        _room_for_tick_labels(ax)
 
     def fit(self, curves) -> bool:
         """Fit the limits to the lines' positive finite y values; True when they changed."""
@@ -56,6 +57,24 @@ class _LogAxisFit:
         self.limits = new
         self.ax.set_ylim(10 ** new[0], 10 ** new[1])
         return True
+
+
+def _room_for_tick_labels(ax, widest: str = r"$\mathdefault{10^{-88}}$") -> None:
+    """Put a log axis's y label as far from the axis as its widest tick label needs (two-digit
+    negative exponents), instead of right next to the tick labels it has now. New limits then
+    never change how much room the axis takes: they are drawn into the figure's layout as it
+    is, where wider tick labels would otherwise move the label and lay the figure out anew."""
+    from matplotlib.text import Text
+    from matplotlib.transforms import ScaledTranslation
+
+    fig = ax.figure
+    tick = ax.yaxis.get_major_ticks()[0]
+    probe = Text(0, 0, widest, fontproperties=tick.label1.get_fontproperties())
+    probe.set_figure(fig)
+    width = probe.get_window_extent(fig.canvas.get_renderer()).width * 72 / fig.dpi
+    points = width + tick.get_tick_padding() + tick.get_pad() + ax.yaxis.labelpad
+    ax.yaxis.set_label_coords(0.0, 0.5, transform=ax.transAxes + ScaledTranslation(
+        -points / 72, 0.0, fig.dpi_scale_trans))
 
 
 def _minimum_marker(ax):

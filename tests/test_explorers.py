@@ -277,3 +277,29 @@ def test_the_adaptive_explorers_one_point_gradient_is_the_problems(problem):
         np.testing.assert_array_equal(fast.grad(far), p.grad(far))
     np.testing.assert_array_equal(fast.grad(np.zeros((3, 2))), p.grad(np.zeros((3, 2))))
     assert fast.x0 is p.x0 and fast.name == p.name
+
+
+@pytest.mark.parametrize("make", [
+    lambda: gd_explorer([quadratic(10.0), two_unit_network(rng=np.random.default_rng(1))]),
+    momentum_explorer, adaptive_explorer])
+def test_rescaled_loss_axes_keep_the_layout_and_their_labels_clear_of_the_ticks(make):
+    """The y label of a log axis sits where the widest tick labels (10^-88) leave it room, so
+    a sweep of η that rescales the axes never lays the figure out anew (a full redraw in the
+    middle of a drag), and no tick label runs into the label."""
+    live = make()
+    positions = [ax.get_position().bounds for ax in live.fig.axes]
+    w = live.controls["eta"]
+    rescaled = 0
+    for eta in np.geomspace(10 ** w.min, 10 ** w.max, 12):
+        limits = [ax.get_ylim() for ax in live.fig.axes]
+        live.controls["eta"].value = eta
+        rescaled += limits != [ax.get_ylim() for ax in live.fig.axes]
+        assert [ax.get_position().bounds for ax in live.fig.axes] == positions, eta
+        renderer = live.fig.canvas.get_renderer()
+        for ax in live.fig.axes:
+            if ax.get_yscale() == "log":
+                label = ax.yaxis.label.get_window_extent(renderer)
+                ticks = [t.get_window_extent(renderer) for t in ax.get_yticklabels()
+                         if t.get_visible() and t.get_text()]
+                assert all(label.x1 < t.x0 for t in ticks), (eta, ax.get_ylim())
+    assert rescaled >= 2
