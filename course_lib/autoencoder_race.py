@@ -51,10 +51,11 @@ RESULT = "second_order_autoencoder.json"
 #: each method's small search: name → list of settings (keyword arguments of `make`)
 GRIDS = {
     "Hessian-free": [{"lam": lam, "curvature_fraction": frac}
-                     for lam in (1.0, 30.0) for frac in (0.25, 1.0)],
-    "L-BFGS": [{"m": m} for m in (10, 30)],
-    "Nesterov": [{"eta": eta, "mu": mu} for mu in (0.9, 0.99)
-                 for eta in (3e-3, 1e-2, 3e-2, 0.1)],
+                     for lam in (0.1, 1.0, 30.0) for frac in (0.25, 1.0)],
+    "L-BFGS": [{"m": m} for m in (5, 10, 30, 100)],
+    # η/(1 − µ), the step once the velocity has built up, spans the same range for both µ
+    "Nesterov": [{"eta": eta, "mu": 0.9} for eta in (0.01, 0.03, 0.1, 0.3)]
+                + [{"eta": eta, "mu": 0.99} for eta in (1e-3, 3e-3, 1e-2, 3e-2)],
     "Adam": [{"eta": eta} for eta in (1e-3, 3e-3, 1e-2, 3e-2, 0.1)],
 }
 
