@@ -133,8 +133,21 @@ class LiveFigure:
 
     def _changed(self, name: str, change) -> None:
         with self.hold():
-            for reaction in self._reactions.get(name, ()):
-                reaction(change)
+            reactions = self._reactions.get(name, ())
+            # A slider that sends its value while dragged also sends it back, snapped to its
+            # step, when the kernel sets it (the browser's slider moves and reports where it
+            # went): a second message, a second redraw. Sliders a reaction may set do not
+            # report moves until it is done.
+            quiet = [w for w in self.controls.values() if reactions and w is not change["owner"]
+                     and getattr(w, "continuous_update", False)]
+            for widget in quiet:
+                widget.continuous_update = False
+            try:
+                for reaction in reactions:
+                    reaction(change)
+            finally:
+                for widget in quiet:
+                    widget.continuous_update = True
             self._stale = True
 
     def _refresh(self) -> None:

@@ -325,3 +325,16 @@ def test_animated_text_lands_where_matplotlib_puts_it():
     for axis in (rows, cols):
         centre = [(ink * axis).sum() / ink.sum() for ink in (ink_fast, ink_slow)]
         assert abs(centre[0] - centre[1]) <= 0.5
+
+
+def test_sliders_a_reaction_sets_do_not_report_their_move_back_until_it_is_done():
+    """A slider that sends its value while dragged also sends the kernel's value back, snapped
+    to its step, when the kernel sets it: a second redraw of one user action. While a
+    reaction runs, the other sliders do not report moves; afterwards they follow the hand."""
+    live, calls = _menu_figure()
+    during = []
+    live.on_change("kind", lambda change: during.append(
+        [live.controls[n].continuous_update for n in ("a", "b")]))
+    live.controls["kind"].value = "high"
+    assert during == [[False, False]]
+    assert live.controls["a"].continuous_update and live.controls["b"].continuous_update
