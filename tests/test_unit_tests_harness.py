@@ -169,3 +169,20 @@ def test_a_grid_name_with_a_comma_cannot_be_written(tmp_path):
                      processes=1).table()
     with pytest.raises(ValueError, match="must not contain commas"):
         table.write_csv(tmp_path / "t.csv")
+
+
+def test_torch7s_damped_momentum_is_the_courses_momentum_at_eta_times_one_minus_mu():
+    from course_lib.optim import Momentum, run
+    from course_lib.problems import quadratic
+    from course_lib.unit_tests.harness import torch7_momentum
+
+    problem = quadratic(kappa=10.0, d=3, rng=np.random.default_rng(0))
+    eta, mu = 0.05, 0.9
+    v, theta, thetas = np.zeros(3), problem.x0.copy(), [problem.x0.copy()]
+    for _ in range(30):                       # torch7's optim.sgd, dampening = momentum
+        v = mu * v + (1 - mu) * problem.grad(theta)
+        theta = theta - eta * v
+        thetas.append(theta)
+    assert np.allclose(run(torch7_momentum(eta, mu), problem, problem.x0, 30).thetas, thetas)
+    assert np.allclose(run(Momentum(eta * (1 - mu), mu), problem, problem.x0, 30).thetas,
+                       thetas)

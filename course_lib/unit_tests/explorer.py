@@ -102,7 +102,7 @@ def unit_test_explorer(test: str = "quad_bowl-normal-gauss_add_0.1", optimizer: 
         return (f"{optimizer} with {knob} = {value:.3g} ({SETTING_TEXT[optimizer] or 'plain'}) "
                 f"on the unit test {test}, 10 repetitions of 100 steps. Left: the landscape "
                 "f(x) in black with the start as a black dot, the first repetition's path as "
-                "small red dots and where the ten repetitions end as large red dots. Right: "
+                "small orange dots and where the ten repetitions end as large red dots. Right: "
                 "f minus its start value against the step, one thin line per repetition, their "
                 f"median thick; tuned SGD's median change ({reference:.3g}) dashed. The "
                 f"median change is {median_change:.3g}: {verdict}.")
@@ -128,9 +128,11 @@ def unit_test_explorer(test: str = "quad_bowl-normal-gauss_add_0.1", optimizer: 
         x = np.linspace(lo, hi, 500)
         curve = case.shapes[0].build(sc.xs, sc.xe, sc.fs, sc.fprime)
         ax_f.plot(x, curve.value(x), color="black", lw=1.5)
-        ax_f.plot(thetas[:, 0], losses[:, 0], ".", color="tab:red", ms=3, alpha=0.6)
-        ax_f.plot(thetas[-1], losses[-1], "o", color="tab:red", ms=6, mec="white")
-        ax_f.plot([sc.xs], [sc.fs], "o", color="black", ms=6)
+        # the first repetition's path, drawn above the curve so that it shows on it
+        ax_f.plot(thetas[:, 0], losses[:, 0], "o", color="tab:orange", ms=4, mec="tab:red",
+                  mew=0.6, alpha=0.8, zorder=3)
+        ax_f.plot(thetas[-1], losses[-1], "o", color="tab:red", ms=7, mec="white", zorder=4)
+        ax_f.plot([sc.xs], [sc.fs], "o", color="black", ms=7, zorder=5)
         ax_f.set(xlabel="x", ylabel="f", xlim=(lo, hi))
         ax_f.set_title(test, fontsize=9)
         changes = losses - f0
@@ -145,7 +147,7 @@ def unit_test_explorer(test: str = "quad_bowl-normal-gauss_add_0.1", optimizer: 
         low, high = np.clip([shown.min(), shown.max()], -scoring.HUGE, scoring.HUGE)
         margin = 0.05 * (high - low) or 1.0
         ax_t.set_ylim(low - margin, high + margin)
-        ax_t.set(xlabel="step t", ylabel="f(θ_t) − f₀")
+        ax_t.set(xlabel="step $t$", ylabel=r"$f(\theta_t) - f_0$")
         knob = "ε" if optimizer == "Adadelta" else "η"
         ax_t.set_title(f"{optimizer}, {knob} = {eta:.3g}: {verdict}", fontsize=9)
         ax_t.legend(loc="best", fontsize=8)

@@ -22,7 +22,7 @@ from . import scoring
 from .catalogue import case as case_named
 
 __all__ = ["RANK", "best_classes", "group", "GROUPS", "class_fractions", "class_mosaic",
-           "settings_grid", "short_name"]
+           "settings_grid", "short_name", "SHORT"]
 
 #: the order in which classes count as better: "much better" first, "unscored" last
 RANK = {c: i for i, c in enumerate(scoring.CLASSES)}
@@ -114,7 +114,8 @@ def class_mosaic(ax, fractions, rows: Sequence[str], columns: Sequence[str]):
         side.set_visible(False)
 
 
-_SHORT = {"quad_bowl": "bowl", "quad_convex": "qcvx", "exponential": "exp",
+#: the abbreviations of `short_name`
+SHORT = {"quad_bowl": "bowl", "quad_convex": "qcvx", "exponential": "exp",
           "gauss_bowl": "gbowl", "gauss_convex": "gcvx", "gauss_nonconvex": "gncvx",
           "laplace_bowl": "lbowl", "laplace_convex": "lcvx", "laplace_nonconvex": "lncvx",
           "gauss_add_": "add", "gauss_mul_": "mul", "noiseless": "exact", "_drift": "",
@@ -124,7 +125,7 @@ _SHORT = {"quad_bowl": "bowl", "quad_convex": "qcvx", "exponential": "exp",
 def short_name(name: str) -> str:
     """A case's name with its longest words abbreviated, for axis labels (quad_bowl → bowl,
     gauss_nonconvex → gncvx, gauss_add_0.1 → add0.1, noiseless → exact, …)."""
-    for long, short in _SHORT.items():
+    for long, short in SHORT.items():
         name = name.replace(long, short)
     return name
 

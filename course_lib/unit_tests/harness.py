@@ -33,8 +33,8 @@ from . import scoring
 from .catalogue import Case, batches, case as case_named
 from .problem import UnitTestProblem
 
-__all__ = ["Grid", "GRIDS", "REFERENCE", "annealed_sgd", "evaluate", "Results", "Table",
-           "read_csv", "REPETITIONS", "STEPS"]
+__all__ = ["Grid", "GRIDS", "REFERENCE", "annealed_sgd", "torch7_momentum", "evaluate",
+           "Results", "Table", "read_csv", "REPETITIONS", "STEPS"]
 
 REPETITIONS, STEPS = 10, 100
 #: the grid whose best setting is the yardstick of the scores
@@ -83,6 +83,14 @@ class Grid:
         arrays = {h: np.array([s[h] for s in settings], dtype=float).reshape(
             (len(settings),) + (1,) * trailing_axes) for h in self.hyperparameters}
         return self.make(**arrays)
+
+
+def torch7_momentum(eta, mu):
+    """Momentum as torch7's ``optim.sgd`` runs it by default (dampening = µ), the rule of the
+    paper's momentum runs: v ← µ v + (1 − µ) g, θ ← θ − η v. With m = −η v it is the course's
+    `Momentum` (m ← µ m − η g, θ ← θ + m) at the step size η (1 − µ): its long-run step under a
+    constant gradient is η g, as plain SGD's, not η g/(1 − µ)."""
+    return Momentum(np.asarray(eta) * (1 - np.asarray(mu)), mu)
 
 
 _ETAS = (1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0)
