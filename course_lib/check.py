@@ -152,8 +152,9 @@ def _factor_note(got: np.ndarray, expected: np.ndarray, worst: tuple) -> str:
     smallest = 3 if np.count_nonzero(nonzero) > 1 else 10
     every = "every entry is" if got.size > 1 else "it is"
     if uniform:
-        for k, times in ((ratio, True), (1 / ratio, False)):
-            if abs(k) >= smallest - 0.5 and np.isclose(k, round(k), rtol=1e-6, atol=0):
+        for k, times in ((ratio, True), (1 / ratio if ratio != 0 else np.inf, False)):
+            # An all-zero answer has ratio 0: no whole factor explains it.
+            if np.isfinite(k) and abs(k) >= smallest - 0.5 and np.isclose(k, round(k), rtol=1e-6, atol=0):
                 k = int(round(k))
                 if times:
                     return (f" Note: {every} {k} times the expected value: a sum of {k} "

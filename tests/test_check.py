@@ -286,6 +286,14 @@ def test_a_sum_where_a_mean_was_asked_is_told_by_its_factor():
         check.array("gradient", expected / 3, expected)
 
 
+def test_an_all_zero_answer_gets_feedback_not_a_crash():
+    # ratio 0: its inverse is no factor to name (round(inf) raised OverflowError here once)
+    for got, expected in ((np.zeros(3), np.array([0.5, -1.0, 2.0])), (0.0, 0.7)):
+        with pytest.raises(check.AnswerError, match="expected") as e:
+            check.array("gradient", np.atleast_1d(got), np.atleast_1d(expected))
+        assert "Note" not in str(e.value)
+
+
 def test_a_small_factor_in_one_number_is_not_taken_for_a_sum():
     with pytest.raises(check.AnswerError) as e:
         check.scalar("step", 2.0, 0.5)
