@@ -62,7 +62,8 @@ export JUPYTER_PLATFORM_DIRS := 1
 # debugpy (inside ipykernel) warns about frozen modules on every kernel start.
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help env lab test bench exercises grade slides book animations readme hooks lock clean distclean
+.PHONY: help env lab test bench exercises grade slides book animations unit-tests readme hooks lock clean \
+	distclean
 
 help:
 	@echo "make lab        set up .venv and start JupyterLab (ARGS=\"--no-browser --port 8899\")"
@@ -73,6 +74,7 @@ help:
 	@echo "make slides     notebooks/*.ipynb -> reveal.js slides in $(SLIDES_DIR)/ (offline)"
 	@echo "make book       the executed course as a static site in $(BOOK_DIR)/html/ (offline)"
 	@echo "make animations lecture 03's optimizer race as GIFs -> build/animations/ (Pillow, no ffmpeg)"
+	@echo "make unit-tests lecture 05a's full run -> course_lib/results/unit_tests_full.csv.gz (~20 s, 2 cores)"
 	@echo "make readme     regenerate README.md's course map from course_lib/publish/course_map.py"
 	@echo "make hooks      git filter that strips notebook outputs on commit (nbstripout)"
 	@echo "make lock       regenerate $(LOCK) from a fresh venv"
@@ -178,6 +180,11 @@ readme: $(STAMP)
 animations: export MPLBACKEND := Agg
 animations: $(STAMP)
 	$(PY) -m course_lib.race --out build/animations $(ARGS)
+
+# Lecture 05a's whole catalogue (Schaul et al.) x eight optimizers; the notebook reads the file
+# this writes and checks that its own quick run equals the file's rows.
+unit-tests: $(STAMP)
+	$(PY) -m course_lib.unit_tests --full --out course_lib/results/unit_tests_full.csv.gz $(ARGS)
 
 # ---------------------------------------------------------------- maintenance
 hooks: $(STAMP)
