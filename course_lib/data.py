@@ -481,6 +481,33 @@ class Autoencoder(DataProblem):
         u = out * (1 - out) * Rz / len(self.X)
         return self._backward(theta, acts, u) + self.l2 * self._mask * v
 
+    def fisher_diagonal(self, theta):
+        """(1/N) Σᵢ ∇ℓᵢ(θ)², the diagonal of the empirical Fisher matrix (Martens' statistic
+        for his CG preconditioner), ℓᵢ example i's loss with the penalty, without forming the
+        N per-example gradients: a weight's gradient on example i is a_i·δ_i (the unit's
+        input times its backpropagated error), so its mean square is (1/N) Σᵢ a_i² δ_i²."""
+        theta = np.asarray(theta, dtype=float)
+        acts, zs = self._forward(theta, self.X)
+        Ws = self.weights(theta)
+        dz = expit(zs[-1]) - self.X               # per example, not divided by N
+        squares, means = [], []
+        n = len(self.X)
+        for l in range(len(Ws) - 1, -1, -1):
+            a = acts[l]
+            squares.append((np.swapaxes(a * a, -1, -2) @ (dz * dz) / n,
+                            np.mean(dz * dz, axis=-2, keepdims=True)))
+            means.append((np.swapaxes(a, -1, -2) @ dz / n, np.mean(dz, axis=-2, keepdims=True)))
+            if l:
+                da = dz @ np.swapaxes(Ws[l][0], -1, -2)
+                dz = da if self.linear[l - 1] else da * acts[l] * (1 - acts[l])
+        lead = theta.shape[:-1]
+
+        def flat(parts):
+            return np.concatenate([np.concatenate([w, b], axis=-2).reshape(lead + (-1,))
+                                   for w, b in reversed(parts)], axis=-1)
+        penalty = self.l2 * self._mask * theta   # the same in every example's gradient
+        return flat(squares) + 2 * penalty * flat(means) + penalty * penalty
+
     def batch(self, idx) -> "Autoencoder":
         """The same loss on the examples ``idx`` only (its own ``entropy``)."""
         return Autoencoder(self.X[idx], self.layers, l2=self.l2, x0=self.x0, name=self.name)

@@ -124,7 +124,7 @@ def second_order_explorer(lam: float = 1e-3, m: int = 5, k: int = 3) -> LiveFigu
     live = LiveFigure(fig, update, {
         "lam": log_slider("Newton's damping λ", lam, 1e-4, 1e3),
         "m": slider("L-BFGS memory m", m, 1, 20, 1),
-        "k": slider("model at Newton's iterate k", k, 0, 30, 1),
+        "k": slider("model at Newton's iterate k", k, 0, 60, 1),
     }, animated=animated)
     live.alt, state["live"] = state["alt"], live
     return live

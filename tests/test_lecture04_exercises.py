@@ -26,7 +26,7 @@ def _search(condition, first="alpha0", returned="alpha"):
 
 
 def _loops(rho="1.0 / (s @ z)", first="reversed", gamma="(S[-1] @ Z[-1]) / (Z[-1] @ Z[-1])",
-           sign="-"):
+           sign="-", second_a="a[::-1]"):
     pairs = "list(zip(S, Z, rho))"
     order = f"{pairs}[::-1]" if first == "reversed" else pairs
     return LOOPS.format(
@@ -34,16 +34,17 @@ def _loops(rho="1.0 / (s @ z)", first="reversed", gamma="(S[-1] @ Z[-1]) / (Z[-1
         "    for s, z, r_i in order:\n        a.append(r_i * (s @ q))\n"
         "        q = q - a[-1] * z\n"
         f"    r = {gamma} * q\n"
-        "    for (s, z, r_i), a_i in zip(order[::-1], a[::-1]):\n"
+        f"    for (s, z, r_i), a_i in zip(order[::-1], {second_a}):\n"
         "        r = r + (a_i - r_i * (z @ r)) * s\n"
         f"    return {sign}r")
 
 
-def _cg(d0="-r", g="g", beta="(r_new @ r_new) / (r @ r)", direction="r_new"):
+def _cg(d0="-r", g="g", beta="(r_new @ r_new) / (r @ r)", direction="r_new",
+        count="iterations", curvature="d @ Ad"):
     return CG.format(
         f"g = {g}\n    p, r = np.zeros_like(g), g.copy()\n    d = {d0}\n"
-        "    for _ in range(iterations):\n        Ad = A_times(d)\n"
-        "        alpha = (r @ r) / (d @ Ad)\n        p = p + alpha * d\n"
+        f"    for _ in range({count}):\n        Ad = A_times(d)\n"
+        f"        alpha = (r @ r) / ({curvature})\n        p = p + alpha * d\n"
         "        r_new = r + alpha * Ad\n"
         f"        d = -{direction} + {beta} * d\n        r = r_new\n    return p")
 
@@ -57,6 +58,8 @@ ANSWERS = {
            (NEWTON.format("return theta - grad(theta)"), "you took a gradient step"),
            (NEWTON.format("return theta - grad(theta) / np.diag(hess(theta))"),
             "diagonal of H"),
+           (NEWTON.format("return -np.linalg.solve(hess(theta), grad(theta))"),
+            "you returned the step p"),
            (NEWTON.format("return theta - np.linalg.inv(hess(theta)) @ grad(theta)"), None)],
     "q2": [(_search("f(theta + alpha * p) <= f0 + c1 * slope"), "leaves out α"),
            (_search("f(theta + alpha * p) <= f0 - c1 * alpha * slope"), "wrong sign"),
@@ -76,12 +79,16 @@ ANSWERS = {
            (_loops(gamma="(S[0] @ Z[0]) / (Z[0] @ Z[0])"), "oldest pair"),
            (_loops(gamma="(Z[-1] @ Z[-1]) / (S[-1] @ Z[-1])"), "upside down"),
            (_loops(sign="+"), "you returned +H g"),
+           (_loops(second_a="a"), "pairs each a_i with the wrong pair"),
            (_loops(), None)],
     "q4": [(_cg(d0="r"), "lecture slide's d₀ = ∇L"),
            (_cg(g="-g"), "you solved A p = +g"),
            (_cg(beta="0.0"), "steepest descent"),
            (_cg(beta="(r @ r) / (r_new @ r_new)"), "β is upside down"),
            (_cg(direction="r"), "uses the old residual"),
+           (_cg(count="iterations - 1"), "one iteration short"),
+           (_cg(count="iterations + 1"), "one iteration too far"),
+           (_cg(curvature="d @ d"), "leaves out A"),
            (_cg(), None)],
     "q5": [(FD.format("return (grad(theta + eps * v) - grad(theta)) / eps"),
             "forward difference"),

@@ -227,10 +227,13 @@ def test_explorer_redraws_paths_and_alt_text_when_lambda_and_m_move():
     live.controls["m"].value = 1
     live.update()
     assert "memory m = 1," in live.alt
-    live.controls["lam"].value = 1e-3   # Newton then stops after 20 iterations
-    live.controls["k"].value = 30       # beyond its last iterate: the model at the last one
+    live.controls["lam"].value = 1e-3
+    live.controls["k"].value = 60       # beyond Newton's last iterate: the model at the last one
     live.update()
-    assert "20 iterations" in live.alt and "iterate θ_20," in live.alt
+    last = int(run(Newton(lam=1e-3, modify="damping"), P.rosenbrock(), [-1.2, 1.0],
+                   200).stopped_at)
+    assert last < 60
+    assert f"{last} iterations" in live.alt and f"iterate θ_{last}," in live.alt
 
 
 def test_the_slides_cg_climbs_first_then_stops_dead():
@@ -261,3 +264,12 @@ def test_table_markdown_has_a_row_per_problem_and_method_pair():
     assert text.count("| Rosenbrock, d = 2 |") == 2 and text.count("| Beale, d = 2 |") == 2
     ratio = rows[0]["LBFGS"]["n_f"] / rows[0]["L-BFGS-B"]["n_f"]
     assert f"| {ratio:.2f} |" in text
+
+
+def test_autoencoder_fisher_diagonal_is_the_mean_square_of_per_example_gradients():
+    X = load_digits().X_train[:12]
+    p = deep_autoencoder(X, layers=(64, 6, 2, 6, 64), l2=1e-2, rng=np.random.default_rng(9))
+    theta = p.x0 + 0.1 * np.random.default_rng(10).standard_normal(p.dim)
+    per_example = np.stack([p.batch([i]).grad(theta) for i in range(len(X))])
+    assert np.allclose(p.fisher_diagonal(theta), np.mean(per_example ** 2, axis=0),
+                       rtol=1e-10, atol=1e-14)

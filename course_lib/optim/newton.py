@@ -56,13 +56,17 @@ class Newton(Optimizer):
       the line search accepts it as long as −H⁻¹∇L points downhill. Where it points uphill
       (∇Lᵀp ≥ 0), no α > 0 lowers L: plain Newton with a line search raises a ValueError
       that shows H's eigenvalues and names the remedies. A singular H raises too.
-    * "damping": H + µI with µ = max(λ, δ − λ_min(H)): the given λ, raised where needed
-      until every eigenvalue is at least δ. Far from the minimum µ is large and the step
-      short, along −∇L/µ; near a positive-definite minimum µ = λ.
+    * "damping": H + µI with µ = max(λ, δ_d − λ_min(H)), δ_d = 10⁻³·max(1, max|Λ|): the given
+      λ, raised where needed until every eigenvalue is at least δ_d (Nocedal & Wright, §3.4:
+      a shift τ ≥ δ − λ_min). Where H has a negative eigenvalue, the shifted matrix's
+      smallest eigenvalue is δ_d, so the step along that eigenvector is 1/δ_d times that
+      component of the gradient: long (the line search shortens it), and on a function
+      unbounded below it runs off towards −∞. Near a positive-definite minimum µ = λ.
     * "abs": Q max(|Λ|, δ) Qᵀ + λI, with H = QΛQᵀ: every eigenvalue's sign flipped to +,
-      so a direction of negative curvature is followed downhill instead of up to the saddle.
+      so a direction of negative curvature is followed downhill instead of up to the saddle,
+      with the step length its curvature gives.
 
-    δ = √ε_mach · max(1, max|Λ|) keeps the modified matrix safely invertible. λ ≥ 0 (a number
+    δ = √ε_mach · max(1, max|Λ|) keeps the |Λ| matrix safely invertible. λ ≥ 0 (a number
     or one per run) is Levenberg's damping; 0 by default.
 
     One step: ∇L and H at θ (one Hessian, or d Hessian-vector products for a problem without
@@ -106,7 +110,9 @@ class Newton(Optimizer):
         delta = np.sqrt(np.finfo(float).eps) * np.maximum(1.0, np.max(np.abs(w), axis=-1))
         if self.modify == "abs":
             return np.maximum(np.abs(w), delta[..., None]) + lam_run[..., None], Q
-        mu = np.maximum(lam_run, delta - w[..., 0])
+        # a margin of 1e-3 of the spectrum: δ alone (rounding level) made steps of 1e8 × g
+        margin = 1e-3 * np.maximum(1.0, np.max(np.abs(w), axis=-1))
+        mu = np.maximum(lam_run, margin - w[..., 0])
         return w + mu[..., None], Q
 
     def direction(self, H, g):
@@ -117,7 +123,7 @@ class Newton(Optimizer):
         return -np.einsum("...ij,...j->...i", Q, np.einsum("...ji,...j->...i", Q, g) / w)
 
     def modified_hessian(self, H):
-        """The matrix the step solves with: H + λI (plain), H + µI ("damping") or
+        """The matrix the step solves with: H + λI (plain), H + µI ("damping", µ ≥ λ) or
         Q max(|Λ|, δ) Qᵀ + λI ("abs"), (*B, d, d); its quadratic model is the one the step
         minimizes (the explorer draws it)."""
         if self.modify is None:

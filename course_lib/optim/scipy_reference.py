@@ -216,6 +216,8 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default=None,
                         help=f"the JSON file (default: course_lib/results/{RESULT})")
     args = parser.parse_args(argv)
+    import scipy.optimize  # noqa: F401  (loaded first: threadpool_limits only reaches the
+    #                        BLAS libraries already loaded, scipy's own OpenBLAS among them)
     from threadpoolctl import threadpool_limits
     with threadpool_limits(1):
         rows = table(table_problems("small" if args.small else "full"), progress=True)
