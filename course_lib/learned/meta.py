@@ -71,6 +71,10 @@ def unroll(params, fn, theta, state, steps, *, use_preprocess=False, second_orde
     if second_order and use_preprocess:
         raise ValueError("unroll(second_order=True) is for the raw-gradient LSTM (a test against "
                          "finite differences); the preprocessed input is not traced.")
+    # one lookup per weight and segment: under autograd each lookup in the traced dict is an
+    # operation it records, and the loop would repeat them at every step
+    params = {k: params[k] for k in getval(params)} if isinstance(getval(params), dict) \
+        else params
     total = 0.0
     for _ in range(steps):
         g = fn.grad(theta if second_order else getval(theta))
