@@ -6,9 +6,11 @@ held-out set of 1,000 10-D quadratics (seeds never used in training or tuning) t
 optimizer's mean f(θ₁₀₀) is ≤ 0.55× and its median ≤ 0.2× those of Adam with its learning
 rate tuned on the training family.
 
-The training is the documented command, `python -m course_lib.learned train --seed 0
---seconds 120` (a budget of 120 s of process CPU time, threads pinned to 1), run in this
-process; the quick size takes 50 meta-steps instead and has no goal. A second row times the
+The training is the shipped weights' command, `python -m course_lib.learned train --seed 0
+--preprocess --seconds 120` (a budget of 120 s of process CPU time, threads pinned to 1), run
+in this process, measured on the 25 held-out sets of `report.MORE_TEST_SEEDS` (average and
+worst reported: meta-training runs differ, and so do 1,000-function sets); the quick size
+takes 50 meta-steps and 5 sets instead and has no goal. A second row times the
 trained optimizer's 100 steps on 1,000 functions against tuned Adam's on the same functions.
 """
 from __future__ import annotations
@@ -41,11 +43,13 @@ def bench_learned(quick: bool = False, repeat: int = 7):
 
     load_before = _load()
     with threadpool_limits(limits=1):
-        result = meta.train(0, meta_steps=QUICK_META_STEPS if quick else None,
+        result = meta.train(0, config=meta.Config(preprocess=True),
+                            meta_steps=QUICK_META_STEPS if quick else None,
                             seconds=None if quick else LIMIT, progress=False)
         etas = report.tuned_baselines(names=("Adam",))
         opt = LearnedOptimizer(result.params)
-        held = [report.ratios(opt, s, etas["Adam"]) for s in report.TEST_SEEDS]
+        seeds = report.TEST_SEEDS if quick else report.MORE_TEST_SEEDS
+        held = [report.ratios(opt, s, etas["Adam"]) for s in seeds]
         q = Q.sample(1000, report.TEST_SEEDS[0], split="test")
         t = time_pair(lambda: report.final_losses(opt, q),
                       lambda: B.final_losses("Adam", etas["Adam"], q, record_every=100),
@@ -56,26 +60,29 @@ def bench_learned(quick: bool = False, repeat: int = 7):
               "counts this process only.")
     ratios = "; ".join(f"seed {r['seed']}: mean {r['mean_ratio']:.3f}, median "
                        f"{r['median_ratio']:.3f}" for r in held)
-    worst_mean = max(r["mean_ratio"] for r in held)
-    worst_median = max(r["median_ratio"] for r in held)
-    met = worst_mean <= MEAN_GOAL and worst_median <= MEDIAN_GOAL
+    means = np.array([r["mean_ratio"] for r in held])
+    medians = np.array([r["median_ratio"] for r in held])
+    worst_mean, worst_median = means.max(), medians.max()
+    met = np.sum((means <= MEAN_GOAL) & (medians <= MEDIAN_GOAL))
     what = f"{QUICK_META_STEPS} meta-steps (quick)" if quick else "the 2-minute budget"
     cpu = Timing(result.cpu_seconds, result.wall_seconds, [result.cpu_seconds],
                  [result.wall_seconds])
     return [
         Row(name=f"Meta-training the LSTM optimizer, {what}: process CPU time (goal ≤ 2 min); "
-                 f"held-out worst ratios to tuned Adam mean {worst_mean:.2f} (≤ "
-                 f"{MEAN_GOAL}), median {worst_median:.2f} (≤ {MEDIAN_GOAL})",
+                 f"ratios to tuned Adam on {len(held)} held-out sets, mean "
+                 f"{means.mean():.2f} (worst {worst_mean:.2f}; goal ≤ {MEAN_GOAL}), median "
+                 f"{medians.mean():.2f} (worst {worst_median:.2f}; goal ≤ {MEDIAN_GOAL})",
             measured=result.cpu_seconds, reference_name="its wall time",
             reference=result.wall_seconds, goal=None, limit=None if quick else LIMIT,
             description=(
-                f"`course_lib.learned.meta.train(0, seconds=120)` with one BLAS thread: "
+                f"`course_lib.learned.meta.train(0, Config(preprocess=True), seconds=120)` with "
+                f"one BLAS thread: "
                 f"{result.meta_steps} meta-steps (segments of 20 optimizee steps, batch of "
                 f"32 functions), checkpoint of meta-step {result.best_step} chosen on the "
                 f"tuning set. Final loss after 100 steps, learned / Adam (η = "
                 f"{etas['Adam']:.3g}, tuned on the training family), 1,000 held-out functions "
-                f"per seed: {ratios}. Quality goal {'met' if met else 'NOT met'} on every "
-                f"seed{' (quick size: no goal)' if quick else ''}. {shared}"),
+                f"per seed: {ratios}. Both goals met on {met} of the {len(held)} sets"
+                f"{' (quick size: no goal)' if quick else ''}. {shared}"),
             timing=cpu),
         Row(name="The trained LSTM optimizer: 100 steps on 1,000 quadratics vs tuned Adam",
             measured=t.measured, reference_name="course_lib.optim.Adam, same functions",
