@@ -4,7 +4,8 @@
     python -m course_lib.learned train --seed 0 --meta-steps 1500     # repeat a run exactly
     python -m course_lib.learned train --task mlp                     # the digits MLP
 
-Writes FILE.npz (the weights φ) and FILE.json (seed, command, CPU and wall time, the number of
+Writes FILE.npz (the weights φ; default build/learned/quadratic_10d.npz, never over the
+shipped weights in course_lib/learned/) and FILE.json (seed, command, CPU and wall time, the number of
 meta-steps, the meta-loss curve, the checkpoints on the tuning set, the held-out ratios
 against tuned Adam) and FILE.png (the meta-loss curve). Set OMP_NUM_THREADS=1 (and
 OPENBLAS_NUM_THREADS=1) to measure single-core time; the run does it for numpy's BLAS itself.
@@ -14,7 +15,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .report import DEFAULT_OUT, train_and_save
+from .report import train_and_save
+
+#: where a run writes unless told: not over the shipped weights (copy a run you want to ship
+#: to course_lib/learned/)
+OUT_DIR = "build/learned"
 
 
 def main(argv=None) -> int:
@@ -33,7 +38,9 @@ def main(argv=None) -> int:
     tr.add_argument("--task", choices=("quadratic", "mlp"), default="quadratic",
                     help="the optimizees: 10-D quadratics (default) or the digits MLP "
                          "(always preprocessed)")
-    tr.add_argument("--out", default=None, help=f"weights file (.npz; default {DEFAULT_OUT})")
+    tr.add_argument("--out", default=None,
+                    help=f"weights file (.npz; default {OUT_DIR}/quadratic_10d.npz, or "
+                         f"{OUT_DIR}/mlp_digits.npz with --task mlp)")
     tr.add_argument("--test-functions", type=int, default=1000,
                     help="held-out functions per seed for the reported ratios (1000)")
     args = parser.parse_args(argv)
@@ -48,8 +55,9 @@ def main(argv=None) -> int:
     if args.task == "mlp":
         from .mlp import train_and_save as train_mlp
         train_mlp(seed=args.seed, seconds=args.seconds, meta_steps=args.meta_steps,
-                  out=args.out, command=command)
+                  out=args.out or f"{OUT_DIR}/mlp_digits.npz", command=command)
         return 0
+    args.out = args.out or f"{OUT_DIR}/quadratic_10d.npz"
     train_and_save(seed=args.seed, seconds=args.seconds, meta_steps=args.meta_steps,
                    preprocess=args.preprocess, out=args.out, command=command,
                    test_functions=args.test_functions)
