@@ -14,7 +14,7 @@ from ..optim import run
 from ..race import make
 from . import quadratics as Q
 
-__all__ = ["NAMES", "GRID", "sweep", "tune", "final_losses"]
+__all__ = ["NAMES", "GRID", "sweep", "tune", "tune_two", "final_losses"]
 
 NAMES = ("SGD", "Nesterov", "RMSprop", "Adam")
 #: the learning rates tried: 1e-4 … 1, 10 per decade
@@ -48,3 +48,20 @@ def final_losses(name: str, eta: float, q: Q.Quadratics, steps: int = Q.STEPS,
     tr = run(make(name, eta), Q.problem(q), q.theta0, steps, keep_thetas=False,
              record_every=record_every)
     return tr.losses
+
+
+def tune_two(name: str, q: Q.Quadratics, hyper: str, values, steps: int = Q.STEPS,
+             grid=GRID) -> dict:
+    """The learning rate and one more setting (``hyper``, e.g. "beta2" for Adam, "mu" for
+    Nesterov) tuned together: every pair of ``grid`` × ``values`` in one batched run (θ of
+    shape (K, V, n, d)); the pair with the lowest mean f(θ_T) on ``q``. Returns
+    {"eta": η, hyper: value}."""
+    grid, values = np.asarray(grid, dtype=float), np.asarray(values, dtype=float)
+    opt = make(name, grid[:, None, None, None], **{hyper: values[None, :, None, None]})
+    theta0 = np.broadcast_to(q.theta0, (grid.size, values.size) + q.theta0.shape)
+    tr = run(opt, Q.problem(q), theta0, steps, keep_thetas=False, record_every=steps)
+    means = np.nan_to_num(np.mean(tr.losses[-1], axis=-1), nan=np.inf)
+    if not np.isfinite(means).any():
+        raise ValueError(f"tune_two: {name} diverged everywhere; widen the grid.")
+    i, j = np.unravel_index(int(np.argmin(means)), means.shape)
+    return {"eta": float(grid[i]), hyper: float(values[j])}
