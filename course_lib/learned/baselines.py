@@ -14,7 +14,7 @@ from ..optim import run
 from ..race import make
 from . import quadratics as Q
 
-__all__ = ["NAMES", "GRID", "sweep", "tune", "tune_two", "final_losses"]
+__all__ = ["NAMES", "GRID", "sweep", "tune", "tune_two", "final_losses", "final_losses_with"]
 
 NAMES = ("SGD", "Nesterov", "RMSprop", "Adam")
 #: the learning rates tried: 1e-4 … 1, 10 per decade
@@ -65,3 +65,13 @@ def tune_two(name: str, q: Q.Quadratics, hyper: str, values, steps: int = Q.STEP
         raise ValueError(f"tune_two: {name} diverged everywhere; widen the grid.")
     i, j = np.unravel_index(int(np.argmin(means)), means.shape)
     return {"eta": float(grid[i]), hyper: float(values[j])}
+
+
+def final_losses_with(name: str, q: Q.Quadratics, steps: int = Q.STEPS, **settings):
+    """f(θ_T) of every function of ``q`` under baseline ``name`` with ``settings`` (η as
+    ``eta``, the others by name, e.g. beta2=0.9)."""
+    settings = dict(settings)
+    eta = settings.pop("eta")
+    tr = run(make(name, eta, **settings), Q.problem(q), q.theta0, steps, keep_thetas=False,
+             record_every=steps)
+    return tr.losses[-1]
