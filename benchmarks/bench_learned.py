@@ -16,7 +16,6 @@ trained optimizer's 100 steps on 1,000 functions against tuned Adam's on the sam
 from __future__ import annotations
 
 import os
-import time
 
 import numpy as np
 
@@ -75,8 +74,8 @@ def bench_learned(quick: bool = False, repeat: int = 7):
             measured=result.cpu_seconds, reference_name="its wall time",
             reference=result.wall_seconds, goal=None, limit=None if quick else LIMIT,
             description=(
-                f"`course_lib.learned.meta.train(0, Config(preprocess=True), seconds=120)` with "
-                f"one BLAS thread: "
+                "`course_lib.learned.meta.train(0, Config(preprocess=True), seconds=120)` "
+                "with one BLAS thread: "
                 f"{result.meta_steps} meta-steps (segments of 20 optimizee steps, batch of "
                 f"32 functions), checkpoint of meta-step {result.best_step} chosen on the "
                 f"tuning set. Final loss after 100 steps, learned / Adam (η = "

@@ -3,7 +3,6 @@ results, and those are the textbook formulas: the dropped term is f′(θ₂) m_
 m_φ(∇₀, φ); and autograd's meta-gradients (with and without it) equal the formulas."""
 import numpy as np
 import pytest
-import sympy as sp
 
 from course_lib.learned import meta
 from course_lib.learned import quadratics as Q

@@ -5,9 +5,9 @@
     python -m course_lib.learned train --task mlp                     # the digits MLP
 
 Writes FILE.npz (the weights φ; default build/learned/quadratic_10d.npz, never over the
-shipped weights in course_lib/learned/) and FILE.json (seed, command, CPU and wall time, the number of
-meta-steps, the meta-loss curve, the checkpoints on the tuning set, the held-out ratios
-against tuned Adam) and FILE.png (the meta-loss curve). Set OMP_NUM_THREADS=1 (and
+shipped weights in course_lib/learned/) and FILE.json (seed, command, CPU and wall time, the
+number of meta-steps, the meta-loss curve, the checkpoints on the tuning set, the held-out
+ratios against tuned Adam) and FILE.png (the meta-loss curve). Set OMP_NUM_THREADS=1 (and
 OPENBLAS_NUM_THREADS=1) to measure single-core time; the run does it for numpy's BLAS itself.
 """
 from __future__ import annotations

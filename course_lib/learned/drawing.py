@@ -58,8 +58,8 @@ def computational_graph(steps: int = 3, *, width: float = 10.5):
     _arrow(ax, (xe - dx + 1.8, 0.0), (xe + 0.6, 0.0), opt_c, text=f"h$_{{t+{steps}}}$",
            offset=(0.0, -0.32))
     ax.plot([0.6, xe - dx + 1.2], [4.75, 4.75], color=loss_c, lw=1.3)
-    ax.text((xe - dx + 1.8) / 2, 5.2, "meta-loss  L(φ) = Σ$_t$ f(θ$_t$)   (back-propagated to φ"
-            " along the solid edges)", ha="center", va="center", fontsize=11, color=loss_c)
+    ax.text((xe - dx + 1.8) / 2, 5.2, "meta-loss  L(φ) = Σ$_t$ f(θ$_t$)   (back-propagated to "
+            "φ along the solid edges)", ha="center", va="center", fontsize=11, color=loss_c)
     ax.text(-0.9, 2.2, "optimizee", rotation=90, ha="center", va="center", fontsize=10,
             color=fun_c)
     ax.text(-0.9, 0.0, "optimizer", rotation=90, ha="center", va="center", fontsize=10,

@@ -30,8 +30,8 @@ from . import quadratics as Q
 from .lstm import cell, init_params, zero_state
 from .preprocess import P, preprocess
 
-__all__ = ["Config", "QuadraticTask", "unroll", "segment_loss", "meta_gradient", "clip_by_global_norm",
-           "evaluate", "score", "train", "TrainResult"]
+__all__ = ["Config", "QuadraticTask", "unroll", "segment_loss", "meta_gradient",
+           "clip_by_global_norm", "evaluate", "score", "train", "TrainResult"]
 
 
 @dataclass(frozen=True)
@@ -60,17 +60,17 @@ def _inputs(g, use_preprocess):
 
 def unroll(params, fn, theta, state, steps, *, use_preprocess=False, second_order=False,
            update=cell):
-    """``steps`` optimizee steps of the LSTM optimizer from (θ, state) on ``fn`` (an object with
-    f and grad, batched over θ's leading axes). Returns (L, θ, state): L = Σₜ mean f(θₜ) over
-    t = 1 … steps (the mean over the batch of functions), and where the segment ended.
+    """``steps`` optimizee steps of the LSTM optimizer from (θ, state) on ``fn`` (an object
+    with f and grad, batched over θ's leading axes). Returns (L, θ, state): L = Σₜ mean f(θₜ)
+    over t = 1 … steps (the mean over the batch of functions), and where the segment ended.
     Differentiable in ``params`` by autograd; each ∇ₜ is a constant unless ``second_order``.
 
     ``update(params, x, state) -> (step, state)`` is the learned rule m (default: the LSTM's
     `cell`; x has shape (..., d, 1) or (..., d, 2)): any differentiable rule can be
     meta-trained, e.g. a learned step size, ``lambda p, x, s: (-p["eta"] * x[..., 0], s)``."""
     if second_order and use_preprocess:
-        raise ValueError("unroll(second_order=True) is for the raw-gradient LSTM (a test against "
-                         "finite differences); the preprocessed input is not traced.")
+        raise ValueError("unroll(second_order=True) is for the raw-gradient LSTM (a test "
+                         "against finite differences); the preprocessed input is not traced.")
     # one lookup per weight and segment: under autograd each lookup in the traced dict is an
     # operation it records, and the loop would repeat them at every step
     params = {k: params[k] for k in getval(params)} if isinstance(getval(params), dict) \

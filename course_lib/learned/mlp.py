@@ -167,7 +167,8 @@ TEST_SEEDS = (0, 1, 2)
 NETWORKS = 10
 
 
-def tune_baseline(name: str = "Adam", steps: int = 100, grid=None, networks: int = 10) -> float:
+def tune_baseline(name: str = "Adam", steps: int = 100, grid=None,
+                  networks: int = 10) -> float:
     """The learning rate of ``name`` (race settings) with the lowest mean full training loss
     after ``steps`` steps on ``networks`` Glorot starts, on a "train" mini-batch stream."""
     from ..optim import run
@@ -232,15 +233,18 @@ def train_and_save(seed: int = 0, seconds: float = 120.0, meta_steps=None, out=N
             held.append({"seed": s, "networks": NETWORKS,
                          "learned_mean": float(np.mean(c["learned"][-1])),
                          "adam_mean": float(np.mean(c["Adam"][-1])),
-                         "mean_ratio": float(np.mean(c["learned"][-1]) / np.mean(c["Adam"][-1])),
+                         "mean_ratio": float(np.mean(c["learned"][-1])
+                                             / np.mean(c["Adam"][-1])),
                          "learned_error": float(np.mean(c["error"]["learned"])),
                          "adam_error": float(np.mean(c["error"]["Adam"]))})
     info = {"paper": "Andrychowicz et al. 2016, §3.2 (MNIST there; the digits here)",
-            "command": command or f"python -m course_lib.learned train --task mlp --seed {seed}",
+            "command": command
+            or f"python -m course_lib.learned train --task mlp --seed {seed}",
             "repeat_exactly": f"python -m course_lib.learned train --task mlp --seed {seed} "
                               f"--meta-steps {result.meta_steps}",
             "seed": int(seed), "preprocess": True,
-            "config": {k: getattr(result.config, k) for k in result.config.__dataclass_fields__},
+            "config": {k: getattr(result.config, k)
+                       for k in result.config.__dataclass_fields__},
             "meta_steps": int(result.meta_steps), "best_step": int(result.best_step),
             "train_cpu_seconds": round(result.cpu_seconds, 2),
             "train_wall_seconds": round(result.wall_seconds, 2), "threads": 1,

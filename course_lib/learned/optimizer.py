@@ -53,8 +53,8 @@ class LearnedOptimizer(Optimizer):
                                                                                  "b_out"}
         missing = required - set(params)
         if missing:
-            raise ValueError(f"LearnedOptimizer: the weights lack {sorted(missing)[:4]}…; pass "
-                             "a dict from lstm.init_params or learned.load().")
+            raise ValueError(f"LearnedOptimizer: the weights lack {sorted(missing)[:4]}…; "
+                             "pass a dict from lstm.init_params or learned.load().")
         self.params = {k: np.asarray(v, dtype=float) for k, v in params.items()}
         self.preprocessed = n_inputs(self.params) == 2
         self.name = name
@@ -72,8 +72,8 @@ class LearnedOptimizer(Optimizer):
         return theta + step, LearnedState(*new, t=state.t + 1)
 
     def __repr__(self):
-        return f"LearnedOptimizer({self.name!r}, {'preprocessed' if self.preprocessed else 'raw'}" \
-               f" gradients)"
+        inputs = "preprocessed" if self.preprocessed else "raw"
+        return f"LearnedOptimizer({self.name!r}, {inputs} gradients)"
 
 
 def save(params: dict, path, info: dict) -> Path:
@@ -88,7 +88,8 @@ def save(params: dict, path, info: dict) -> Path:
 def _shipped_path(name):
     if name not in SHIPPED:
         raise ValueError(f"load({name!r}): the shipped weights are {sorted(SHIPPED)}, or pass "
-                         "the path of an .npz written by `python -m course_lib.learned train`.")
+                         "the path of an .npz written by `python -m course_lib.learned "
+                         "train`.")
     return Path(str(resources.files(__package__) / SHIPPED[name]))
 
 

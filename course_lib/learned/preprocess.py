@@ -25,8 +25,8 @@ def preprocess(g, p: float = P) -> np.ndarray:
     """
     g = np.asarray(g, dtype=float)
     if not np.ndim(p) == 0 or not p > 0:
-        raise ValueError(f"preprocess(g, p={p!r}): p must be a positive number (the paper uses "
-                         "p = 10).")
+        raise ValueError(f"preprocess(g, p={p!r}): p must be a positive number (the paper "
+                         "uses p = 10).")
     big = np.abs(g) >= np.exp(-p)
     # the maximum keeps log away from 0 where the small branch is taken anyway
     magnitude = np.where(big, np.log(np.maximum(np.abs(g), np.exp(-p))) / p, -1.0)

@@ -49,7 +49,8 @@ def ratios(opt, seed: int, adam_eta: float, n: int = 1000, steps: int = Q.STEPS)
     return {"seed": int(seed), "functions": int(n),
             "mean_ratio": float(np.mean(learned) / np.mean(adam)),
             "median_ratio": float(np.median(learned) / np.median(adam)),
-            "learned_mean": float(np.mean(learned)), "learned_median": float(np.median(learned)),
+            "learned_mean": float(np.mean(learned)),
+            "learned_median": float(np.median(learned)),
             "adam_mean": float(np.mean(adam)), "adam_median": float(np.median(adam))}
 
 

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import sympy as sp
 
-__all__ = ["f", "df", "d2f", "m", "m_grad", "m_phi", "symbols", "two_step_meta_gradient", "dropped_term",
+__all__ = ["f", "df", "d2f", "m", "m_grad", "m_phi", "symbols", "two_step_meta_gradient",
+           "dropped_term",
            "concrete"]
 
 
@@ -98,5 +99,6 @@ def concrete(expr, w, y, rule):
     step = rule(g, p)
     for fn, body in ((m, step), (m_grad, sp.diff(step, g)), (m_phi, sp.diff(step, p))):
         out = out.replace(fn, sp.Lambda((g, p), body))
-    out = out.replace(d2f, sp.Lambda(x, 2 * w ** 2)).replace(df, sp.Lambda(x, 2 * w * (w * x - y)))
+    out = out.replace(d2f, sp.Lambda(x, 2 * w ** 2))
+    out = out.replace(df, sp.Lambda(x, 2 * w * (w * x - y)))
     return out.replace(f, sp.Lambda(x, (w * x - y) ** 2)).doit()
