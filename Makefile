@@ -62,7 +62,7 @@ export JUPYTER_PLATFORM_DIRS := 1
 # debugpy (inside ipykernel) warns about frozen modules on every kernel start.
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help env lab test bench exercises grade slides book animations unit-tests readme hooks lock clean \
+.PHONY: help env lab test bench exercises grade slides book animations unit-tests autoencoder-race readme hooks lock clean \
 	distclean
 
 help:
@@ -75,6 +75,7 @@ help:
 	@echo "make book       the executed course as a static site in $(BOOK_DIR)/html/ (offline)"
 	@echo "make animations lecture 03's optimizer race as GIFs -> build/animations/ (Pillow, no ffmpeg)"
 	@echo "make unit-tests lecture 05a's full run -> course_lib/results/unit_tests_full.csv.gz (~20 s, 2 cores)"
+	@echo "make autoencoder-race lecture 04's Hessian-free claim test -> course_lib/results/ (~30 min)"
 	@echo "make readme     regenerate README.md's course map from course_lib/publish/course_map.py"
 	@echo "make hooks      git filter that strips notebook outputs on commit (nbstripout)"
 	@echo "make lock       regenerate $(LOCK) from a fresh venv"
@@ -185,6 +186,11 @@ animations: $(STAMP)
 # this writes and checks that its own quick run equals the file's rows.
 unit-tests: $(STAMP)
 	$(PY) -m course_lib.unit_tests --full --out course_lib/results/unit_tests_full.csv.gz $(ARGS)
+
+# Lecture 04: Hessian-free against tuned first-order methods on the digits' deep autoencoder.
+autoencoder-race: export MPLBACKEND := Agg
+autoencoder-race: $(STAMP)
+	$(PY) -m course_lib.autoencoder_race $(ARGS)
 
 # ---------------------------------------------------------------- maintenance
 hooks: $(STAMP)
