@@ -408,6 +408,8 @@ def test_every_check_of_the_course_hidden_ones_included_gives_a_hint():
 
 L01, L02 = "01_learning_as_optimization", "02_gradient_descent"
 L03 = "03_adaptive_learning_rates"
+L04, L05A, L05B = ("04_second_order_methods", "05a_unit_tests_for_optimization",
+                   "05b_learning_to_learn")
 _RISK = "def empirical_risk(theta, X, y):\n    z = X @ theta\n    return {}"
 _GRAD = "from course_lib.data import sigmoid\n\n\ndef risk_gradient(theta, X, y):\n    {}"
 _GD = "def gradient_descent(grad, theta0, eta, steps):\n    {}"
@@ -658,6 +660,27 @@ LECTURE_SUBMISSIONS = {
                                      "    return max_steps + 1"),
                       "or skipped θ₀"),
     },
+    f"mis_{L04}.ipynb": {
+        "q1_answer": ("def newton_step(theta, grad, hess):\n"
+                      "    return theta + np.linalg.solve(hess(theta), grad(theta))",
+                      "you moved along +H⁻¹∇L"),
+        "q5_answer": ("def fd_hvp(grad, theta, v, eps):\n"
+                      "    return (grad(theta + eps * v) - grad(theta)) / eps",
+                      "that is the forward difference"),
+    },
+    f"mis_{L05A}.ipynb": {
+        "q2_answer": ("def unbiased_mask(g, p, rng, n):\n"
+                      "    keep = rng.random((n, len(g))) >= p\n    return keep * g",
+                      "did not divide what you kept by 1 − p"),
+    },
+    f"mis_{L05B}.ipynb": {  # the loss taken before each step instead of after it
+        "q4_answer": ("def segment_meta_loss(step, theta, state, f, grad, T):\n"
+                      "    total = 0.0\n    for _ in range(T):\n"
+                      "        total += np.mean(f(theta))\n"
+                      "        theta, state = step(theta, state, grad)\n"
+                      "    return total, theta, state",
+                      "you summed the losses before each step"),
+    },
     # alternative correct answers: full marks
     f"alt_{L03}.ipynb": {
         "q1_answer": (_ADAGRAD.format("v = v + g * g\n    rate = eta / (v + eps) ** 0.5\n"
@@ -690,7 +713,7 @@ LECTURE_SUBMISSIONS = {
 
 
 def _lecture_submission(name):
-    assignment = next(a for a in (L01, L02, L03) if a in name)
+    assignment = next(a for a in (L01, L02, L03, L04, L05A, L05B) if a in name)
     nb = nbformat.read(str(REPO / "solutions" / f"{assignment}.ipynb"), as_version=4)
     for cell in nb.cells:
         if cell.metadata.get("nbgrader", {}).get("grade_id") in LECTURE_SUBMISSIONS[name]:
