@@ -46,7 +46,7 @@ from .data import deep_autoencoder, load_digits
 from .optim import LBFGS, Adam, HessianFree, Nesterov
 
 __all__ = ["COSTS", "Meter", "GRIDS", "Curve", "make", "train", "tune", "race", "main",
-           "RESULT"]
+           "RESULT", "error_at", "grid_edges", "final_errors", "race_figure"]
 
 #: gradient-equivalents per call, per example of the problem (see the module docstring)
 COSTS = {"value_and_grad": 1.0, "grad": 1.0, "f": 1 / 3, "gnvp": 4 / 3, "gnvp_forward": 1 / 3}
@@ -238,6 +238,63 @@ def race(budget: float = 10_000, tune_budget: float = 2_000, examples: Optional[
         out["curves"][name] = out["curves_by_seed"][str(seed)][name]
     bar.close()
     return out
+
+
+# ------------------------------------------------------------------ reading a race's result
+
+def error_at(curve: dict, work: float) -> float:
+    """A curve's training error at ``work`` gradient-equivalents, interpolated in log(work)
+    between the records around it (a Hessian-free step spends hundreds at once); +inf for a run
+    that diverged."""
+    w, e = np.array(curve["work"][1:]), curve["error"][1:]
+    if any(v is None for v in e):
+        return np.inf
+    return float(np.interp(np.log(work), np.log(w), np.array(e)))
+
+
+def final_errors(result: dict) -> dict:
+    """Each method's training error at the end of its race."""
+    return {name: cv["error"][-1] for name, cv in result["curves"].items()}
+
+
+def grid_edges(grid: list, best: dict) -> list:
+    """The hyperparameters of ``best`` (with 3 or more values tried, the others held at their
+    best) whose best value is an end of the grid: a wider search might do better."""
+    edges = []
+    for key in best:
+        values = sorted({s[key] for s in grid
+                         if all(s[k] == best[k] for k in best if k != key)})
+        if len(values) > 2 and best[key] in (values[0], values[-1]):
+            edges.append(f"{key} = {best[key]:g}")
+    return edges
+
+
+def race_figure(result: dict, title: str):
+    """Training error against gradient-equivalents (left) and seconds (right), one curve per
+    method, labelled with its tuned setting."""
+    from . import plots
+
+    fig, (ax_w, ax_s) = plots.new_figure(ncols=2, width=5.4, height=3.7, sharey=True)
+    colors = {"Hessian-free": "tab:red", "L-BFGS": "tab:blue", "Nesterov": "tab:green",
+              "Adam": "tab:orange"}
+    for name, cv in result["curves"].items():
+        err = np.array([np.nan if e is None else e for e in cv["error"]])
+        work, secs = np.array(cv["work"]), np.array(cv["seconds"])
+        setting = ", ".join(f"{k} = {v:g}" for k, v in result["settings"][name].items())
+        ax_w.plot(work[1:], err[1:], color=colors[name], label=f"{name} ({setting})")
+        ax_s.plot(secs[1:], err[1:], color=colors[name])
+    ax_w.set(xscale="log", yscale="log", xlabel="gradient-equivalents",
+             ylabel="training error (excess cross-entropy)")
+    lo, hi = ax_w.get_ylim()
+    ticks = [t for t in (3, 4, 5, 6, 8, 10, 15, 20, 30, 40, 60) if lo <= t <= hi]
+    ax_w.set_yticks(ticks, labels=[f"{t:g}" for t in ticks])
+    ax_w.yaxis.set_minor_formatter("")
+    ax_s.set(xscale="log", xlabel="seconds (this machine)")
+    for ax in (ax_w, ax_s):
+        ax.grid(alpha=0.3, which="both")
+    ax_w.legend(fontsize=7, loc="lower left")
+    fig.suptitle(title, fontsize=11)
+    return fig
 
 
 def main(argv=None) -> int:

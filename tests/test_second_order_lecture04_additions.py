@@ -273,3 +273,16 @@ def test_autoencoder_fisher_diagonal_is_the_mean_square_of_per_example_gradients
     per_example = np.stack([p.batch([i]).grad(theta) for i in range(len(X))])
     assert np.allclose(p.fisher_diagonal(theta), np.mean(per_example ** 2, axis=0),
                        rtol=1e-10, atol=1e-14)
+
+
+def test_the_race_error_at_a_budget_is_interpolated_in_log_work_and_inf_after_divergence():
+    curve = {"work": [0, 10, 1000], "error": [9.0, 6.0, 4.0]}
+    assert AR.error_at(curve, 100) == pytest.approx(5.0)    # halfway in log(work)
+    assert AR.error_at(curve, 1000) == 4.0
+    assert AR.error_at({"work": [0, 10, 100], "error": [9.0, 6.0, None]}, 50) == np.inf
+
+
+def test_a_best_setting_at_the_end_of_its_grid_is_named_and_one_inside_is_not():
+    grid = [{"eta": e, "mu": m} for e in (0.01, 0.1, 1.0) for m in (0.9, 0.99)]
+    assert AR.grid_edges(grid, {"eta": 1.0, "mu": 0.9}) == ["eta = 1"]  # mu: only 2 values
+    assert AR.grid_edges(grid, {"eta": 0.1, "mu": 0.99}) == []
