@@ -7,7 +7,7 @@ optimizer's mean f(θ₁₀₀) is ≤ 0.55× and its median ≤ 0.2× those of 
 rate tuned on the training family.
 
 The training is the shipped weights' command, `python -m course_lib.learned train --seed 0
---preprocess --seconds 120` (a budget of 120 s of process CPU time, threads pinned to 1), run
+--seconds 120` (a budget of 120 s of process CPU time, threads pinned to 1), run
 in this process, measured on the 25 held-out sets of `report.MORE_TEST_SEEDS` (average and
 worst reported: meta-training runs differ, and so do 1,000-function sets); the quick size
 takes 50 meta-steps and 5 sets instead and has no goal. A second row times the
@@ -42,7 +42,7 @@ def bench_learned(quick: bool = False, repeat: int = 7):
 
     load_before = _load()
     with threadpool_limits(limits=1):
-        result = meta.train(0, config=meta.Config(preprocess=True),
+        result = meta.train(0, config=meta.Config(),
                             meta_steps=QUICK_META_STEPS if quick else None,
                             seconds=None if quick else LIMIT, progress=False)
         etas = report.tuned_baselines(names=("Adam",))
@@ -74,11 +74,12 @@ def bench_learned(quick: bool = False, repeat: int = 7):
             measured=result.cpu_seconds, reference_name="its wall time",
             reference=result.wall_seconds, goal=None, limit=None if quick else LIMIT,
             description=(
-                "`course_lib.learned.meta.train(0, Config(preprocess=True), seconds=120)` "
+                "`course_lib.learned.meta.train(0, Config(), seconds=120)` "
                 "with one BLAS thread: "
                 f"{result.meta_steps} meta-steps (segments of 20 optimizee steps, batch of "
-                f"32 functions), checkpoint of meta-step {result.best_step} chosen on the "
-                f"tuning set. Final loss after 100 steps, learned / Adam (η = "
+                f"{result.config.batch} functions, raw gradients, each segment's meta-loss "
+                f"over the batch's mean loss at its start), checkpoint of meta-step "
+                f"{result.best_step} chosen on the tuning set. Final loss after 100 steps, learned / Adam (η = "
                 f"{etas['Adam']:.3g}, tuned on the training family), 1,000 held-out functions "
                 f"per seed: {ratios}. Both goals met on {met} of the {len(held)} sets"
                 f"{' (quick size: no goal)' if quick else ''}. {shared}"),

@@ -23,8 +23,49 @@ def test_a_short_run_writes_weights_record_and_curve(tmp_path):
 
 @pytest.mark.parametrize("args, message", [(["--out", "w.txt"], "must name an .npz"),
                                            (["--seconds", "0"], "must be positive"),
-                                           (["--meta-steps", "0"], "positive integer")])
+                                           (["--meta-steps", "0"], "positive integer"),
+                                           (["--stop-at", "5"], "needs --meta-steps"),
+                                           (["--meta-steps", "4", "--stop-at", "5"],
+                                            "1 ≤ K ≤ N"),
+                                           (["--task", "mlp", "--meta-steps", "4",
+                                             "--stop-at", "2"], "repeats a quadratic run")])
 def test_bad_arguments_are_refused_with_a_message(args, message, capsys):
     with pytest.raises(SystemExit):
         main(["train", *args])
     assert message in capsys.readouterr().err
+
+
+def test_a_run_cut_short_is_repeated_by_its_plan_and_its_stop(tmp_path):
+    """A run stopped at K of N planned meta-steps (what a time budget can do) is repeated by
+    meta_steps=N, stop_at=K: the same schedule, so the same meta-losses as the first K of
+    the whole run; its record says so."""
+    from course_lib.learned import meta
+
+    config = meta.Config(tune_functions=20, eval_every=5, batch=4)
+    whole = meta.train(1, config=config, meta_steps=12, seconds=None, progress=False)
+    cut = meta.train(1, config=config, meta_steps=12, stop_at=8, seconds=None, progress=False)
+    assert (cut.meta_steps, cut.planned_steps, whole.planned_steps) == (8, 12, 12)
+    assert list(cut.losses) == list(whole.losses[:8])
+    out = tmp_path / "cut.npz"
+    assert main(["train", "--seed", "1", "--meta-steps", "12", "--stop-at", "8",
+                 "--out", str(out), "--test-functions", "20"]) == 0
+    record = json.loads(out.with_suffix(".json").read_text())
+    assert record["repeat_exactly"] == ("python -m course_lib.learned train --seed 1 "
+                                        "--meta-steps 12 --stop-at 8")
+    assert (record["meta_steps"], record["planned_steps"]) == (8, 12)
+
+
+def test_choose_names_the_run_best_on_tuning_functions(tmp_path, capsys):
+    paths = []
+    for seed, steps in ((3, 10), (4, 30)):
+        out = tmp_path / f"r{seed}.npz"
+        main(["train", "--seed", str(seed), "--meta-steps", str(steps), "--out", str(out),
+              "--test-functions", "20"])
+        paths.append(str(out))
+    capsys.readouterr()
+    assert main(["choose", *paths]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    scores = {line.split(":")[0]: float(line.split("score ")[1].split()[0])
+              for line in lines[:-1]}
+    assert set(scores) == set(paths)
+    assert lines[-1] == f"chosen: {min(scores, key=scores.get)}"

@@ -138,3 +138,69 @@ def test_train_needs_a_budget():
 def test_trajectory_must_be_whole_segments():
     with pytest.raises(ValueError, match="whole number of segments"):
         meta.Config(steps=100, unroll=30)
+
+
+def test_a_segment_weight_scales_the_meta_gradient_and_not_the_reported_loss():
+    """The paper's wₜ: ∂(w L)/∂φ = w ∂L/∂φ, and the loss reported is L itself."""
+    params, fn, theta0, state0 = tiny()
+    value, grads, theta, _ = meta.meta_gradient(params, fn, theta0, state0, 3)
+    value_w, grads_w, theta_w, _ = meta.meta_gradient(params, fn, theta0, state0, 3,
+                                                      weight=0.25)
+    assert value_w == value
+    np.testing.assert_array_equal(theta_w, theta)
+    for k in grads:
+        np.testing.assert_allclose(grads_w[k], 0.25 * grads[k], rtol=1e-12, atol=1e-300)
+
+
+def test_relative_segments_weigh_each_segment_by_its_starting_loss(monkeypatch):
+    """With relative=True the weight of a segment is 1 / (the batch's mean f at its start):
+    the first segment of a trajectory gets 1 / mean f(θ₀)."""
+    seen = []
+    real = meta.meta_gradient
+
+    def spy(params, fn, theta, state, steps, *, weight=1.0, **kw):
+        seen.append((weight, float(np.mean(fn.f(theta)))))
+        return real(params, fn, theta, state, steps, weight=weight, **kw)
+
+    monkeypatch.setattr(meta, "meta_gradient", spy)
+    config = meta.Config(tune_functions=20, eval_every=10, batch=4)
+    meta.train(0, config=config, meta_steps=6, seconds=None, progress=False)
+    assert len(seen) == 6
+    for weight, start in seen:
+        assert weight == pytest.approx(1.0 / start, rel=1e-12)
+    seen.clear()
+    meta.train(0, config=meta.Config(tune_functions=20, eval_every=10, batch=4,
+                                     relative=False), meta_steps=2, seconds=None,
+               progress=False)
+    assert [w for w, _ in seen] == [1.0, 1.0]
+
+
+def test_the_quadratic_checkpoint_score_is_the_distance_from_the_goal():
+    """Below 0 exactly when both ratios to tuned Adam on the tuning set meet the goal; the
+    worse of the two decides; a diverged run is never chosen."""
+    task = meta.QuadraticTask(meta.Config(tune_functions=50), seed=0)
+    mean, median = task.adam["mean"], task.adam["median"]
+    finals = np.full(50, 0.1 * median)
+    finals[:10] = 0.5 * mean * 50 / 10      # mean ratio 0.5 + a little: the mean decides
+    s = task.score(finals)
+    ratio = np.mean(finals) / mean
+    assert s == pytest.approx(np.log(ratio / meta.GOAL["mean"]))
+    assert (s < 0) == (ratio <= meta.GOAL["mean"])
+    finals_bad_median = np.full(50, 0.3 * median)   # mean ratio tiny, median ratio 0.3
+    assert task.score(finals_bad_median) == pytest.approx(np.log(0.3 / 0.2))
+    assert task.score(np.full(50, np.nan)) == np.inf
+
+
+def test_the_fused_lstm_gives_the_same_meta_gradient():
+    """Meta-training's fused gates: the same meta-loss, end point and meta-gradient."""
+    for n_in, pre in ((1, False), (2, True)):
+        params = init_params(np.random.default_rng(5), n_in)
+        fn = Q.sample(6, 2, split="tune")
+        state0 = zero_state(fn.theta0.shape)
+        a = meta.meta_gradient(params, fn, fn.theta0, state0, 7, use_preprocess=pre)
+        b = meta.meta_gradient(params, fn, fn.theta0, state0, 7, use_preprocess=pre,
+                               fused=True)
+        assert b[0] == pytest.approx(a[0], rel=1e-12)
+        np.testing.assert_allclose(b[2], a[2], rtol=1e-10, atol=1e-14)
+        for k in a[1]:
+            np.testing.assert_allclose(b[1][k], a[1][k], rtol=1e-8, atol=1e-12)

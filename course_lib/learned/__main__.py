@@ -3,6 +3,8 @@
     python -m course_lib.learned train [--seed S] [--seconds 120] [--out FILE.npz]
     python -m course_lib.learned train --seed 0 --meta-steps 1500     # repeat a run exactly
     python -m course_lib.learned train --task mlp                     # the digits MLP
+    python -m course_lib.learned ablation     # the meta-loss weights and the input, compared
+    python -m course_lib.learned choose build/learned/r*.npz   # the best run on tuning functions
 
 Writes FILE.npz (the weights φ; default build/learned/quadratic_10d.npz, never over the
 shipped weights in course_lib/learned/) and FILE.json (seed, command, CPU and wall time, the
@@ -33,6 +35,9 @@ def main(argv=None) -> int:
                     help="budget of process CPU time in seconds (120)")
     tr.add_argument("--meta-steps", type=int, default=None,
                     help="take exactly this many meta-steps instead (repeats a recorded run)")
+    tr.add_argument("--stop-at", type=int, default=None,
+                    help="with --meta-steps N: stop after this many (repeats a run that its "
+                         "time budget cut short; its record gives both)")
     tr.add_argument("--preprocess", action="store_true",
                     help="feed the LSTM (log|g|/p, sign g) instead of g (quadratics)")
     tr.add_argument("--task", choices=("quadratic", "mlp"), default="quadratic",
@@ -43,22 +48,54 @@ def main(argv=None) -> int:
                          f"{OUT_DIR}/mlp_digits.npz with --task mlp)")
     tr.add_argument("--test-functions", type=int, default=1000,
                     help="held-out functions per seed for the reported ratios (1000)")
+    ab = sub.add_parser("ablation", help="compare the meta-loss weights and the LSTM's input "
+                                          "at the same budget (course_lib/results/"
+                                          "learned_ablation.json, about 25 minutes)")
+    ab.add_argument("--meta-steps", type=int, default=1500,
+                    help="meta-steps of every run (1500)")
+    ab.add_argument("--seeds", type=int, default=3, help="training seeds per variant (3)")
+    ab.add_argument("--out", default=None, help="where to write the record (.json)")
+    ch = sub.add_parser("choose", help="of several finished runs, name the one that does best "
+                                       "on 5,000 tuning functions (never held-out ones)")
+    ch.add_argument("paths", nargs="+", help="the runs' .npz files (each with its .json)")
     args = parser.parse_args(argv)
+    if args.command == "choose":
+        from .report import choose
+        result = choose(args.paths)
+        for r in result["runs"]:
+            print(f"{r['path']}: seed {r['seed']}, mean ratio {r['mean_ratio']:.3f}, median "
+                  f"ratio {r['median_ratio']:.3f}, score {r['score']:+.3f} (tuning functions)")
+        print(f"chosen: {result['chosen']}")
+        return 0
+    if args.command == "ablation":
+        if args.meta_steps < 1 or args.seeds < 1:
+            parser.error("--meta-steps and --seeds must be positive integers")
+        from .report import ablation
+        ablation(train_seeds=tuple(range(args.seeds)), meta_steps=args.meta_steps,
+                 out=args.out)
+        return 0
     if args.seconds <= 0:
         parser.error("--seconds must be positive")
     if args.meta_steps is not None and args.meta_steps < 1:
         parser.error("--meta-steps must be a positive integer")
+    if args.stop_at is not None and (args.meta_steps is None
+                                     or not 1 <= args.stop_at <= args.meta_steps):
+        parser.error("--stop-at K needs --meta-steps N with 1 ≤ K ≤ N")
     if args.out is not None and not args.out.endswith(".npz"):
         parser.error("--out must name an .npz file")
     command = "python -m course_lib.learned " + " ".join(argv if argv is not None
                                                          else sys.argv[1:])
     if args.task == "mlp":
+        if args.stop_at is not None:
+            parser.error("--stop-at repeats a quadratic run cut short; the MLP's runs are "
+                         "repeated by --meta-steps alone")
         from .mlp import train_and_save as train_mlp
         train_mlp(seed=args.seed, seconds=args.seconds, meta_steps=args.meta_steps,
                   out=args.out or f"{OUT_DIR}/mlp_digits.npz", command=command)
         return 0
     args.out = args.out or f"{OUT_DIR}/quadratic_10d.npz"
     train_and_save(seed=args.seed, seconds=args.seconds, meta_steps=args.meta_steps,
+                   stop_at=args.stop_at,
                    preprocess=args.preprocess, out=args.out, command=command,
                    test_functions=args.test_functions)
     return 0

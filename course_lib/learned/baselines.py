@@ -14,11 +14,14 @@ from ..optim import run
 from ..race import make
 from . import quadratics as Q
 
-__all__ = ["NAMES", "GRID", "sweep", "tune", "tune_two", "final_losses", "final_losses_with"]
+__all__ = ["NAMES", "GRID", "BASELINE_SEED", "BASELINE_FUNCTIONS", "sweep", "tune", "tuned",
+           "tune_two", "final_losses", "final_losses_with"]
 
 NAMES = ("SGD", "Nesterov", "RMSprop", "Adam")
 #: the learning rates tried: 1e-4 … 1, 10 per decade
 GRID = np.geomspace(1e-4, 1.0, 41)
+#: the "train"-split functions on which the baselines' learning rates are tuned
+BASELINE_SEED, BASELINE_FUNCTIONS = 10 ** 6, 1000
 
 
 def sweep(name: str, q: Q.Quadratics, steps: int = Q.STEPS, grid=GRID) -> np.ndarray:
@@ -40,6 +43,13 @@ def tune(q: Q.Quadratics, steps: int = Q.STEPS, grid=GRID, names=NAMES) -> dict:
             raise ValueError(f"tune: {name} diverged at every learning rate; widen the grid.")
         out[name] = float(np.asarray(grid)[int(np.argmin(means))])
     return out
+
+
+def tuned(names=NAMES, dim: int = Q.DIM) -> dict:
+    """{name: learning rate} tuned on the 1,000 training functions of stream
+    ``BASELINE_SEED`` (mean of f(θ₁₀₀)): the baselines every ratio is taken against."""
+    return tune(Q.sample(BASELINE_FUNCTIONS, BASELINE_SEED, split="train", dim=dim),
+                names=names)
 
 
 def final_losses(name: str, eta: float, q: Q.Quadratics, steps: int = Q.STEPS,

@@ -19,7 +19,11 @@ and the step is g = s · (h₂ w + b) with the output scale s = 0.1 (the paper's
 multiplies its output by 0.1 too), so an untrained network takes small steps.
 
 Each gate has its own matrices (not one fused 4×20 matrix sliced afterwards): under autograd
-slicing a fused product made the backward pass twice as slow.
+slicing a fused product made the backward pass twice as slow. Meta-training alone uses
+`fuse` and `fused_cell`: per layer one product of [x, h] with the four gates' matrices side
+by side, cut by `split` (whose backward pass is one concatenation, not four scatters), and
+the logistic function as one primitive. The same numbers to rounding (tested), and about
+1.25× faster under autograd; in plain numpy `cell` is the faster of the two.
 """
 from __future__ import annotations
 
@@ -27,9 +31,10 @@ from typing import NamedTuple
 
 import autograd.numpy as anp
 import numpy as np
+from autograd.scipy.special import expit
 
 __all__ = ["GATES", "HIDDEN", "OUTPUT_SCALE", "LSTMState", "init_params", "zero_state", "cell",
-           "n_inputs", "n_parameters"]
+           "fuse", "fused_cell", "n_inputs", "n_parameters"]
 
 #: the four gates of a layer: input, forget, output, and the candidate z
 GATES = ("i", "f", "o", "z")
@@ -106,4 +111,31 @@ def cell(params: dict, x, state: LSTMState):
     h1, c1 = _layer(params, "1", x, state.h1, state.c1)
     h2, c2 = _layer(params, "2", h1, state.h2, state.c2)
     step = OUTPUT_SCALE * (h2 @ params["w_out"] + params["b_out"])
+    return step, LSTMState(h1, c1, h2, c2)
+
+
+def fuse(params: dict) -> dict:
+    """φ with each layer's gates side by side: M{ℓ} = [[W_i W_f W_o W_z], [U_i U_f U_o U_z]]
+    ((inputs + hidden) × 4·hidden) and b{ℓ} = [b_i b_f b_o b_z], for `fused_cell`. Built once
+    per segment (under autograd, its backward pass routes each block back to its gate)."""
+    out = {"w_out": params["w_out"], "b_out": params["b_out"]}
+    for layer in _LAYERS:
+        out[f"M{layer}"] = anp.concatenate(
+            [anp.concatenate([params[f"W{g}{layer}"] for g in GATES], axis=1),
+             anp.concatenate([params[f"U{g}{layer}"] for g in GATES], axis=1)], axis=0)
+        out[f"b{layer}"] = anp.concatenate([params[f"b{g}{layer}"] for g in GATES])
+    return out
+
+
+def _fused_layer(M, b, x, h, c):
+    i, f, o, z = anp.split(anp.concatenate([x, h], axis=-1) @ M + b, 4, axis=-1)
+    c = expit(f) * c + expit(i) * anp.tanh(z)
+    return expit(o) * anp.tanh(c), c
+
+
+def fused_cell(fused: dict, x, state: LSTMState):
+    """`cell` for the weights of `fuse`: the same step and state to rounding."""
+    h1, c1 = _fused_layer(fused["M1"], fused["b1"], x, state.h1, state.c1)
+    h2, c2 = _fused_layer(fused["M2"], fused["b2"], h1, state.h2, state.c2)
+    step = OUTPUT_SCALE * (h2 @ fused["w_out"] + fused["b_out"])
     return step, LSTMState(h1, c1, h2, c2)

@@ -20,20 +20,22 @@ from . import quadratics as Q
 from .optimizer import LearnedOptimizer, save
 
 __all__ = ["TEST_SEEDS", "MORE_TEST_SEEDS", "BASELINE_SEED", "DEFAULT_OUT", "tuned_baselines",
-           "final_losses", "ratios", "train_and_save", "extend_record"]
+           "final_losses", "ratios", "train_and_save", "extend_record", "ABLATION",
+           "ABLATION_FILE", "ablation", "CHOOSE_STREAM", "CHOOSE_FUNCTIONS", "choice_score",
+           "choose"]
 
 #: the held-out test sets the notebook and the tests report (1,000 functions each)
 TEST_SEEDS = (0, 1, 2, 3, 4)
 #: more held-out sets, so that no conclusion rests on a lucky five
 MORE_TEST_SEEDS = tuple(range(25))
 #: the "train"-split functions on which the baselines' learning rates are tuned
-BASELINE_SEED, BASELINE_FUNCTIONS = 10 ** 6, 1000
+BASELINE_SEED, BASELINE_FUNCTIONS = B.BASELINE_SEED, B.BASELINE_FUNCTIONS
 DEFAULT_OUT = str(Path(__file__).with_name("quadratic_10d.npz"))
 
 
 def tuned_baselines(names=B.NAMES) -> dict:
     """{name: learning rate} tuned on 1,000 training functions (mean of f(θ₁₀₀))."""
-    return B.tune(Q.sample(BASELINE_FUNCTIONS, BASELINE_SEED, split="train"), names=names)
+    return B.tuned(names)
 
 
 def final_losses(opt, q: Q.Quadratics, steps: int = Q.STEPS) -> np.ndarray:
@@ -74,7 +76,7 @@ def _plot_curve(result, path):
 
 def train_and_save(seed: int = 0, seconds: float = 120.0, meta_steps=None,
                    preprocess: bool = False, out=None, command: str = "",
-                   test_functions: int = 1000) -> dict:
+                   test_functions: int = 1000, stop_at=None) -> dict:
     """Meta-train (`meta.train`), then measure on the held-out sets and write the weights,
     the record (.json) and the meta-loss curve (.png). Returns the record."""
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -84,7 +86,8 @@ def train_and_save(seed: int = 0, seconds: float = 120.0, meta_steps=None,
     out = Path(out or DEFAULT_OUT)
     with threadpool_limits(limits=1):
         result = meta.train(seed, config=meta.Config(preprocess=preprocess),
-                            meta_steps=meta_steps, seconds=None if meta_steps else seconds)
+                            meta_steps=meta_steps, seconds=None if meta_steps else seconds,
+                            stop_at=stop_at)
         t0 = time.process_time()
         etas = tuned_baselines()
         opt = LearnedOptimizer(result.params)
@@ -95,10 +98,14 @@ def train_and_save(seed: int = 0, seconds: float = 120.0, meta_steps=None,
                  "descent",
         "command": command or f"python -m course_lib.learned train --seed {seed}",
         "repeat_exactly": f"python -m course_lib.learned train --seed {seed} --meta-steps "
-                          f"{result.meta_steps}" + (" --preprocess" if preprocess else ""),
+                          f"{result.planned_steps}"
+                          + (f" --stop-at {result.meta_steps}"
+                             if result.meta_steps < result.planned_steps else "")
+                          + (" --preprocess" if preprocess else ""),
         "seed": int(seed), "preprocess": bool(preprocess),
         "config": {k: getattr(result.config, k) for k in result.config.__dataclass_fields__},
-        "meta_steps": int(result.meta_steps), "best_step": int(result.best_step),
+        "meta_steps": int(result.meta_steps), "planned_steps": int(result.planned_steps),
+        "best_step": int(result.best_step),
         "train_cpu_seconds": round(result.cpu_seconds, 2),
         "train_wall_seconds": round(result.wall_seconds, 2),
         "threads": 1,
@@ -142,3 +149,104 @@ def extend_record(path=DEFAULT_OUT, seeds=MORE_TEST_SEEDS) -> dict:
     info["held_out_more"] = more
     path.with_suffix(".json").write_text(json.dumps(info, indent=1) + "\n")
     return info
+
+
+#: what the meta-loss weights and the LSTM's input do, at the same number of meta-steps:
+#: (label, the settings that differ from `meta.Config()`)
+ABLATION = (
+    ("the paper's meta-loss (wₜ = 1), preprocessed gradients", dict(relative=False,
+                                                                    preprocess=True)),
+    ("the paper's meta-loss (wₜ = 1), raw gradients", dict(relative=False)),
+    ("relative segments, preprocessed gradients", dict(preprocess=True)),
+    ("relative segments, raw gradients (shipped)", dict()),
+)
+ABLATION_FILE = "learned_ablation.json"
+
+
+def ablation(train_seeds=(0, 1, 2), test_seeds=tuple(range(10)), meta_steps: int = 1500,
+             out=None, progress: bool = True) -> dict:
+    """Meta-train every variant of `ABLATION` from each of ``train_seeds`` for ``meta_steps``
+    meta-steps (one BLAS thread), and measure each chosen checkpoint on the held-out sets
+    ``test_seeds`` (1,000 functions each) against Adam with its tuned learning rate. Writes
+    ``out`` (default course_lib/results/learned_ablation.json) and returns the record.
+
+        python -m course_lib.learned ablation          # about 25 minutes on one core
+    """
+    import json
+
+    from threadpoolctl import threadpool_limits
+
+    from ..results import DIR
+
+    rows = []
+    with threadpool_limits(limits=1):
+        eta = tuned_baselines(names=("Adam",))["Adam"]
+        for label, settings in ABLATION:
+            config = meta.Config(**settings)
+            for seed in train_seeds:
+                result = meta.train(seed, config=config, meta_steps=meta_steps, seconds=None,
+                                    progress=False)
+                opt = LearnedOptimizer(result.params)
+                held = [ratios(opt, s, eta) for s in test_seeds]
+                rows.append({"variant": label, "settings": settings, "train_seed": int(seed),
+                             "best_step": int(result.best_step),
+                             "cpu_seconds": round(result.cpu_seconds, 1),
+                             "mean_ratio": [round(r["mean_ratio"], 4) for r in held],
+                             "median_ratio": [round(r["median_ratio"], 4) for r in held]})
+                if progress:
+                    print(f"{label}, seed {seed}: mean ratio "
+                          f"{np.mean(rows[-1]['mean_ratio']):.3f}, median ratio "
+                          f"{np.mean(rows[-1]['median_ratio']):.3f}", flush=True)
+    record = {"command": "python -m course_lib.learned ablation",
+              "meta_steps": int(meta_steps), "config": {
+                  k: getattr(meta.Config(), k) for k in meta.Config.__dataclass_fields__},
+              "adam_eta": eta, "test_seeds": list(test_seeds),
+              "test_functions": 1000, "rows": rows}
+    out = Path(out) if out is not None else DIR / ABLATION_FILE
+    out.write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n")
+    return record
+
+
+#: the functions that choose among finished runs: "tune" split, a stream that no run's own
+#: tuning set (stream = its seed) or Adam yardstick (seed + 1) uses for seeds below 999
+CHOOSE_STREAM, CHOOSE_FUNCTIONS = 1000, 5000
+
+
+def choice_score(opt, adam_eta: float) -> dict:
+    """The goal-score of `meta.QuadraticTask.score` for the trained optimizer ``opt`` on the
+    5,000 tuning functions of stream ``CHOOSE_STREAM``, against tuned Adam on the same
+    functions: the larger of log(ratio / goal) for the mean and the median."""
+    q = Q.sample(CHOOSE_FUNCTIONS, CHOOSE_STREAM, split="tune")
+    learned = final_losses(opt, q)
+    adam = B.final_losses_with("Adam", q, eta=adam_eta)
+    mean_ratio = float(np.mean(learned) / np.mean(adam))
+    median_ratio = float(np.median(learned) / np.median(adam))
+    return {"mean_ratio": mean_ratio, "median_ratio": median_ratio,
+            "score": float(max(np.log(mean_ratio / meta.GOAL["mean"]),
+                               np.log(median_ratio / meta.GOAL["median"])))}
+
+
+def choose(paths) -> dict:
+    """Of several finished runs (their .npz files, each with its record), the one with the
+    lowest `choice_score`, judged on tuning functions only (never on held-out ones).
+    Returns {"chosen": path, "runs": [{path, seed, meta_steps, score, ...}]}.
+
+        python -m course_lib.learned choose build/learned/r*.npz
+    """
+    from threadpoolctl import threadpool_limits
+
+    from .optimizer import load
+
+    runs = []
+    with threadpool_limits(limits=1):
+        for path in paths:
+            opt = load(path)
+            eta = opt.info["baseline_learning_rates"]["Adam"]
+            runs.append({"path": str(path), "seed": opt.info["seed"],
+                         "command": opt.info["command"],
+                         "meta_steps": opt.info["meta_steps"],
+                         "train_cpu_seconds": opt.info["train_cpu_seconds"],
+                         **choice_score(opt, eta),
+                         "held_out": opt.info["held_out"]})
+    chosen = min(runs, key=lambda r: r["score"])
+    return {"chosen": chosen["path"], "runs": runs}
