@@ -79,10 +79,10 @@ def bench_learned(quick: bool = False, repeat: int = 7):
                 f"{result.meta_steps} meta-steps (segments of 20 optimizee steps, batch of "
                 f"{result.config.batch} functions, raw gradients, each segment's meta-loss "
                 f"over the batch's mean loss at its start), checkpoint of meta-step "
-                f"{result.best_step} chosen on the tuning set. Final loss after 100 steps, learned / Adam (η = "
-                f"{etas['Adam']:.3g}, tuned on the training family), 1,000 held-out functions "
-                f"per seed: {ratios}. Both goals met on {met} of the {len(held)} sets"
-                f"{' (quick size: no goal)' if quick else ''}. {shared}"),
+                f"{result.best_step} chosen on the tuning set. Final loss after 100 steps, "
+                f"learned / Adam (η = {etas['Adam']:.3g}, tuned on the training family), "
+                f"1,000 held-out functions per seed: {ratios}. Both goals met on {met} of "
+                f"the {len(held)} sets{' (quick size: no goal)' if quick else ''}. {shared}"),
             timing=cpu),
         Row(name="The trained LSTM optimizer: 100 steps on 1,000 quadratics vs tuned Adam",
             measured=t.measured, reference_name="course_lib.optim.Adam, same functions",

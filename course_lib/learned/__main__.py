@@ -4,7 +4,7 @@
     python -m course_lib.learned train --seed 0 --meta-steps 1500     # repeat a run exactly
     python -m course_lib.learned train --task mlp                     # the digits MLP
     python -m course_lib.learned ablation     # the meta-loss weights and the input, compared
-    python -m course_lib.learned choose build/learned/r*.npz   # the best run on tuning functions
+    python -m course_lib.learned choose build/learned/r*.npz  # best run on tuning functions
 
 Writes FILE.npz (the weights φ; default build/learned/quadratic_10d.npz, never over the
 shipped weights in course_lib/learned/) and FILE.json (seed, command, CPU and wall time, the
@@ -64,7 +64,8 @@ def main(argv=None) -> int:
         result = choose(args.paths)
         for r in result["runs"]:
             print(f"{r['path']}: seed {r['seed']}, mean ratio {r['mean_ratio']:.3f}, median "
-                  f"ratio {r['median_ratio']:.3f}, score {r['score']:+.3f} (tuning functions)")
+                  f"ratio {r['median_ratio']:.3f}, score {r['score']:+.3f}, both goals on "
+                  f"{r['met_share']:.0%} of resampled sets (tuning functions)")
         print(f"chosen: {result['chosen']}")
         return 0
     if args.command == "ablation":

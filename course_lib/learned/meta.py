@@ -9,13 +9,15 @@ functions) is differentiated with respect to φ by autograd, and φ takes one Ad
 last θ and LSTM state of a segment start the next one as constants.
 
 The paper's meta-loss is Σₜ wₜ f(θₜ) with "arbitrary weights" wₜ ≥ 0 (it uses wₜ = 1). With
-wₜ = 1 the first segment, where f is largest, rules the meta-gradient, and the last one,
-where the final loss is decided, hardly counts. ``Config(relative=True)`` (the default)
+wₜ = 1 the first segment, where f is largest, has the largest meta-gradient, and the last
+one, where the final loss is decided, the smallest. ``Config(relative=True)`` (the default)
 divides each segment's L by the batch's mean f where the segment starts — a number, not a
-function of φ: every segment's meta-gradient then measures a relative improvement, and the
-last steps count as much as the first. At the same two-minute budget this lowered the
-learned optimizer's final losses on held-out functions, in the mean and the median
-(`course_lib/results/learned_ablation.json`, shown in 05b's notebook).
+function of φ: every segment's meta-gradient then measures a relative improvement. The clip
+to norm 1 already does much of this: it fires on nearly every meta-step with either weights
+(`TrainResult.grad_norms`), so each segment's meta-step has the same size, and the weights
+decide only the steps the clip leaves alone. What they change against wₜ = 1, and what the
+raw or preprocessed gradient changes, three seeds each: `course_lib/results/
+learned_ablation.json` (`python -m course_lib.learned ablation`), shown in 05b's notebook.
 
 The paper drops the optimizee's second derivatives: ∇ₜ is treated as an input that does not
 depend on φ (∂∇ₜ/∂φ = ∇²f · ∂θₜ/∂φ is left out), so no Hessian is ever needed. Here that is
@@ -168,6 +170,7 @@ class TrainResult:
     cpu_seconds: float = 0.0
     wall_seconds: float = 0.0
     planned_steps: int = 0      # the length the learning-rate schedule was laid out for
+    grad_norms: np.ndarray = field(default_factory=lambda: np.zeros(0))  # ‖∂L/∂φ‖, unclipped
 
 
 class QuadraticTask:
@@ -189,9 +192,9 @@ class QuadraticTask:
     def score(self, finals) -> float:
         """The checkpoint's distance from `GOAL` on the tuning set: the larger of
         log(ratio / goal) for the mean and for the median of the final losses (ratio: over
-        tuned Adam's yardstick). Below 0 both goals are met; the lowest is the checkpoint kept. Unlike
-        `score` it cannot trade a much better median for a worse mean (the median has the
-        more room), and inf for a diverged run is never chosen."""
+        tuned Adam's yardstick). Below 0 both goals are met; the lowest is the checkpoint
+        kept. Unlike `score` it cannot trade a much better median for a worse mean, or the
+        reverse; inf for a diverged run is never chosen."""
         finals = np.asarray(finals, dtype=float)
         if not np.all(np.isfinite(finals)):
             return float("inf")
@@ -232,9 +235,9 @@ def train(seed: int = 0, *, config: Config = Config(), meta_steps: Optional[int]
     to spare). ``seconds`` is also a hard limit: no meta-step starts that, with the last
     checkpoint evaluation, would end beyond it (at the speed of the step before); a run it
     stops early records where (``planned_steps`` > ``meta_steps``), and ``meta_steps=N,
-    stop_at=K`` repeats it. Every ``config.eval_every`` steps (and at the end) the LSTM runs on the
-    tuning set; the checkpoint with the lowest score is returned (the task's own ``score``,
-    for the quadratics the distance from `GOAL`; else `score`).
+    stop_at=K`` repeats it. Every ``config.eval_every`` steps (and at the end) the LSTM runs
+    on the tuning set; the checkpoint with the lowest score is returned (the task's own
+    ``score``, for the quadratics the distance from `GOAL`; else `score`).
     """
     if meta_steps is None and seconds is None:
         raise ValueError("train(): give meta_steps=N or a time budget seconds=S.")
@@ -264,7 +267,7 @@ def train(seed: int = 0, *, config: Config = Config(), meta_steps: Optional[int]
 
     adam = Adam(eta=lr, beta1=0.9, beta2=0.999, eps=1e-8)
     adam_state = adam.init(flat)
-    losses, traj_losses, checkpoints = [], [], []
+    losses, traj_losses, checkpoints, norms = [], [], [], []
     best = (float("inf"), flat.copy(), 0)
 
     def checkpoint(step):
@@ -293,7 +296,8 @@ def train(seed: int = 0, *, config: Config = Config(), meta_steps: Optional[int]
         value, grads, theta, state = meta_gradient(unflatten(flat), fn, theta, state,
                                                    config.unroll, weight=weight, fused=True,
                                                    **kw)
-        clipped, _ = clip_by_global_norm(grads, config.clip)
+        clipped, norm = clip_by_global_norm(grads, config.clip)
+        norms.append(norm)
         g_flat, _ = flatten(clipped)
         if np.all(np.isfinite(g_flat)):
             flat, adam_state = adam.step(flat, adam_state, _Given(g_flat))
@@ -336,4 +340,5 @@ def train(seed: int = 0, *, config: Config = Config(), meta_steps: Optional[int]
     return TrainResult(unflatten(best[1]), config, int(seed), step, np.array(losses),
                        np.array(traj_losses), checkpoints, best[2],
                        time.process_time() - cpu0, time.perf_counter() - wall0,
-                       planned_steps=min(total[0], meta_steps) if meta_steps else total[0])
+                       planned_steps=min(total[0], meta_steps) if meta_steps else total[0],
+                       grad_norms=np.array(norms))

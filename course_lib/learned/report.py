@@ -212,23 +212,36 @@ def ablation(train_seeds=(0, 1, 2), test_seeds=tuple(range(10)), meta_steps: int
 CHOOSE_STREAM, CHOOSE_FUNCTIONS = 1000, 5000
 
 
-def choice_score(opt, adam_eta: float) -> dict:
-    """The goal-score of `meta.QuadraticTask.score` for the trained optimizer ``opt`` on the
-    5,000 tuning functions of stream ``CHOOSE_STREAM``, against tuned Adam on the same
-    functions: the larger of log(ratio / goal) for the mean and the median."""
+def choice_score(opt, adam_eta: float, resamples: int = 400) -> dict:
+    """How ``opt`` does on the 5,000 tuning functions of stream ``CHOOSE_STREAM`` against
+    tuned Adam on the same functions: the mean and median ratios; ``score``, the goal
+    distance of `meta.QuadraticTask.score` (the larger of log(ratio / goal) for the mean
+    and the median); and ``met_share``, the share of sets of 1,000 functions, drawn with
+    replacement from the 5,000 (``resamples`` draws, seed 0), on which both goals hold.
+
+    The share is what the goal asks about — a held-out set of 1,000 functions — and it
+    weighs each margin by how much that ratio moves from one set to the next: the median
+    ratio moves several times more than the mean ratio (Adam's median lies in the thin
+    part between its two modes)."""
     q = Q.sample(CHOOSE_FUNCTIONS, CHOOSE_STREAM, split="tune")
     learned = final_losses(opt, q)
     adam = B.final_losses_with("Adam", q, eta=adam_eta)
     mean_ratio = float(np.mean(learned) / np.mean(adam))
     median_ratio = float(np.median(learned) / np.median(adam))
+    pick = np.random.default_rng(0).integers(0, q.n, size=(resamples, 1000))
+    means = np.mean(learned[pick], axis=1) / np.mean(adam[pick], axis=1)
+    medians = np.median(learned[pick], axis=1) / np.median(adam[pick], axis=1)
+    met = (means <= meta.GOAL["mean"]) & (medians <= meta.GOAL["median"])
     return {"mean_ratio": mean_ratio, "median_ratio": median_ratio,
             "score": float(max(np.log(mean_ratio / meta.GOAL["mean"]),
-                               np.log(median_ratio / meta.GOAL["median"])))}
+                               np.log(median_ratio / meta.GOAL["median"]))),
+            "met_share": float(np.mean(met))}
 
 
 def choose(paths) -> dict:
-    """Of several finished runs (their .npz files, each with its record), the one with the
-    lowest `choice_score`, judged on tuning functions only (never on held-out ones).
+    """Of several finished runs (their .npz files, each with its record), the one whose
+    `choice_score` has the largest ``met_share`` (ties: the lowest ``score``), judged on
+    tuning functions only (never on held-out ones).
     Returns {"chosen": path, "runs": [{path, seed, meta_steps, score, ...}]}.
 
         python -m course_lib.learned choose build/learned/r*.npz
@@ -248,5 +261,5 @@ def choose(paths) -> dict:
                          "train_cpu_seconds": opt.info["train_cpu_seconds"],
                          **choice_score(opt, eta),
                          "held_out": opt.info["held_out"]})
-    chosen = min(runs, key=lambda r: r["score"])
+    chosen = min(runs, key=lambda r: (-r["met_share"], r["score"]))
     return {"chosen": chosen["path"], "runs": runs}
