@@ -65,7 +65,8 @@ def test_choose_names_the_run_best_on_tuning_functions(tmp_path, capsys):
     capsys.readouterr()
     assert main(["choose", *paths]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
-    scores = {line.split(":")[0]: float(line.split("score ")[1].split()[0])
-              for line in lines[:-1]}
-    assert set(scores) == set(paths)
-    assert lines[-1] == f"chosen: {min(scores, key=scores.get)}"
+    rank = {line.split(":")[0]: (-float(line.split("both goals on ")[1].split("%")[0]),
+                                 float(line.split("score ")[1].split(",")[0]))
+            for line in lines[:-1]}
+    assert set(rank) == set(paths)
+    assert lines[-1] == f"chosen: {min(rank, key=rank.get)}"
