@@ -14,6 +14,8 @@ def test_a_short_run_writes_weights_record_and_curve(tmp_path):
                  "--test-functions", "20"]) == 0
     record = json.loads(out.with_suffix(".json").read_text())
     assert record["meta_steps"] == 10 and len(record["meta_loss"]) == 10
+    shares = record["clipped_share_by_segment"]        # 10 meta-steps: 2 per segment
+    assert len(shares) == 5 and all(v in (0.0, 0.5, 1.0) for v in shares)
     assert record["repeat_exactly"] == "python -m course_lib.learned train --seed 3 " \
                                        "--meta-steps 10"
     assert out.with_suffix(".png").exists()

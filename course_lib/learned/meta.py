@@ -8,15 +8,16 @@ segments of 20; each segment's L (the sum of its 20 losses, averaged over a batc
 functions) is differentiated with respect to φ by autograd, and φ takes one Adam step. The
 last θ and LSTM state of a segment start the next one as constants.
 
-The paper's meta-loss is Σₜ wₜ f(θₜ) with "arbitrary weights" wₜ ≥ 0 (it uses wₜ = 1). With
-wₜ = 1 the first segment, where f is largest, has the largest meta-gradient, and the last
-one, where the final loss is decided, the smallest. ``Config(relative=True)`` (the default)
-divides each segment's L by the batch's mean f where the segment starts — a number, not a
-function of φ: every segment's meta-gradient then measures a relative improvement. The clip
-to norm 1 already does much of this: it fires on nearly every meta-step with either weights
-(`TrainResult.grad_norms`), so each segment's meta-step has the same size, and the weights
-decide only the steps the clip leaves alone. What they change against wₜ = 1, and what the
-raw or preprocessed gradient changes, three seeds each: `course_lib/results/
+The paper's meta-loss is Σₜ wₜ f(θₜ) with fixed "arbitrary weights" wₜ ≥ 0 (it uses
+wₜ = 1). With wₜ = 1 the first segment, where f is largest, has the largest meta-gradient, and
+the last one, where the final loss is decided, the smallest. In the same spirit
+``Config(relative=True)`` (the default) divides each segment's L by the batch's mean f where
+the segment starts: a number per batch, held constant like θ at the segment's start, so that
+every segment asks for a relative improvement. The clip to norm 1 limits what any weight can
+do: a clipped meta-gradient becomes g/‖g‖ whatever its weight, and the clip fires on most
+meta-steps (`TrainResult.grad_norms`); the weights act on the rest, which with the relative
+weights are mostly the first segment's, made smaller. What they change against wₜ = 1, and
+what the raw or preprocessed gradient changes, three seeds each: `course_lib/results/
 learned_ablation.json` (`python -m course_lib.learned ablation`), shown in 05b's notebook.
 
 The paper drops the optimizee's second derivatives: ∇ₜ is treated as an input that does not

@@ -74,6 +74,16 @@ def _plot_curve(result, path):
     fig.savefig(path, dpi=90)
 
 
+def _clipped_by_segment(result) -> list:
+    """The share of meta-steps whose meta-gradient was above the clip, for each segment of
+    the trajectory (1 … steps/unroll)."""
+    segments = result.config.steps // result.config.unroll
+    over = np.asarray(result.grad_norms) > result.config.clip
+    position = np.arange(over.size) % segments
+    return [round(float(np.mean(over[position == k])), 4) if np.any(position == k) else None
+            for k in range(segments)]
+
+
 def train_and_save(seed: int = 0, seconds: float = 120.0, meta_steps=None,
                    preprocess: bool = False, out=None, command: str = "",
                    test_functions: int = 1000, stop_at=None) -> dict:
@@ -111,6 +121,7 @@ def train_and_save(seed: int = 0, seconds: float = 120.0, meta_steps=None,
         "threads": 1,
         "meta_loss": [round(float(v), 5) for v in result.losses],
         "trajectory_final_loss": [round(float(v), 5) for v in result.trajectory_losses],
+        "clipped_share_by_segment": _clipped_by_segment(result),
         "checkpoints": [{"meta_step": c[0], "tune_mean": c[1], "tune_median": c[2],
                          "score": c[3]} for c in result.checkpoints],
         "baseline_learning_rates": etas,
@@ -127,10 +138,11 @@ def train_and_save(seed: int = 0, seconds: float = 120.0, meta_steps=None,
     return info
 
 
-def extend_record(path=DEFAULT_OUT, seeds=MORE_TEST_SEEDS) -> dict:
+def extend_record(path=DEFAULT_OUT, seeds=MORE_TEST_SEEDS,
+                  key: str = "held_out_more") -> dict:
     """Measure the weights at ``path`` on the held-out sets ``seeds`` (1,000 functions each,
-    against the Adam of their record) and add the results to their record as
-    ``held_out_more``. Returns the record.
+    against the Adam of their record) and add the results to their record under ``key``
+    (default ``held_out_more``). Returns the record.
 
         python -c "from course_lib.learned import report; report.extend_record()"
     """
@@ -146,7 +158,7 @@ def extend_record(path=DEFAULT_OUT, seeds=MORE_TEST_SEEDS) -> dict:
     with threadpool_limits(limits=1):
         more = [ratios(opt, s, eta) for s in seeds]
     info = dict(opt.info)
-    info["held_out_more"] = more
+    info[key] = more
     path.with_suffix(".json").write_text(json.dumps(info, indent=1) + "\n")
     return info
 
