@@ -87,12 +87,10 @@ def main(argv=None) -> int:
     command = "python -m course_lib.learned " + " ".join(argv if argv is not None
                                                          else sys.argv[1:])
     if args.task == "mlp":
-        if args.stop_at is not None:
-            parser.error("--stop-at repeats a quadratic run cut short; the MLP's runs are "
-                         "repeated by --meta-steps alone")
         from .mlp import train_and_save as train_mlp
         train_mlp(seed=args.seed, seconds=args.seconds, meta_steps=args.meta_steps,
-                  out=args.out or f"{OUT_DIR}/mlp_digits.npz", command=command)
+                  out=args.out or f"{OUT_DIR}/mlp_digits.npz", command=command,
+                  stop_at=args.stop_at)
         return 0
     args.out = args.out or f"{OUT_DIR}/quadratic_10d.npz"
     train_and_save(seed=args.seed, seconds=args.seconds, meta_steps=args.meta_steps,

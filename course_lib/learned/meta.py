@@ -173,6 +173,13 @@ class TrainResult:
     planned_steps: int = 0      # the length the learning-rate schedule was laid out for
     grad_norms: np.ndarray = field(default_factory=lambda: np.zeros(0))  # ‖∂L/∂φ‖, unclipped
 
+    def repeat_args(self) -> str:
+        """The command-line arguments that repeat this run exactly: ``--meta-steps N`` (its
+        planned length, which sets the learning-rate schedule), and ``--stop-at K`` when its
+        time budget stopped it early."""
+        stop = f" --stop-at {self.meta_steps}" if self.meta_steps < self.planned_steps else ""
+        return f"--meta-steps {self.planned_steps}{stop}"
+
 
 class QuadraticTask:
     """What meta-training draws and how a checkpoint is judged, for the quadratics: each

@@ -213,7 +213,7 @@ def compare(opt, etas: dict, seed: int, steps: int = 100, networks: int = NETWOR
 
 
 def train_and_save(seed: int = 0, seconds: float = 120.0, meta_steps=None, out=None,
-                   command: str = "") -> dict:
+                   command: str = "", stop_at=None) -> dict:
     """Meta-train on the MLP (`DigitsTask`), compare with tuned Adam on the held-out streams,
     write the weights and their record (.json) beside the default path."""
     import time
@@ -226,7 +226,8 @@ def train_and_save(seed: int = 0, seconds: float = 120.0, meta_steps=None, out=N
     out = Path(out or Path(__file__).with_name("mlp_digits.npz"))
     with threadpool_limits(limits=1):
         result = meta.train(seed, config=CONFIG, task=DigitsTask(CONFIG, seed),
-                            meta_steps=meta_steps, seconds=None if meta_steps else seconds)
+                            meta_steps=meta_steps, seconds=None if meta_steps else seconds,
+                            stop_at=stop_at)
         t0 = time.process_time()
         eta = tune_baseline("Adam")
         opt = LearnedOptimizer(result.params)
@@ -244,7 +245,7 @@ def train_and_save(seed: int = 0, seconds: float = 120.0, meta_steps=None, out=N
             "command": command
             or f"python -m course_lib.learned train --task mlp --seed {seed}",
             "repeat_exactly": f"python -m course_lib.learned train --task mlp --seed {seed} "
-                              f"--meta-steps {result.meta_steps}",
+                              f"{result.repeat_args()}",
             "seed": int(seed), "preprocess": True,
             "config": {k: getattr(result.config, k)
                        for k in result.config.__dataclass_fields__},

@@ -107,11 +107,8 @@ def train_and_save(seed: int = 0, seconds: float = 120.0, meta_steps=None,
         "paper": "Andrychowicz et al. 2016, Learning to learn by gradient descent by gradient "
                  "descent",
         "command": command or f"python -m course_lib.learned train --seed {seed}",
-        "repeat_exactly": f"python -m course_lib.learned train --seed {seed} --meta-steps "
-                          f"{result.planned_steps}"
-                          + (f" --stop-at {result.meta_steps}"
-                             if result.meta_steps < result.planned_steps else "")
-                          + (" --preprocess" if preprocess else ""),
+        "repeat_exactly": f"python -m course_lib.learned train --seed {seed} "
+                          f"{result.repeat_args()}" + (" --preprocess" if preprocess else ""),
         "seed": int(seed), "preprocess": bool(preprocess),
         "config": {k: getattr(result.config, k) for k in result.config.__dataclass_fields__},
         "meta_steps": int(result.meta_steps), "planned_steps": int(result.planned_steps),
