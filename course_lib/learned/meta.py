@@ -43,7 +43,7 @@ from . import quadratics as Q
 from .lstm import cell, fuse, fused_cell, init_params, zero_state
 from .preprocess import P, preprocess
 
-__all__ = ["GOAL", "Config", "QuadraticTask", "unroll", "segment_loss", "meta_gradient",
+__all__ = ["GOAL", "goal_distance", "Config", "QuadraticTask", "unroll", "segment_loss", "meta_gradient",
            "clip_by_global_norm", "evaluate", "score", "train", "TrainResult"]
 
 
@@ -51,6 +51,13 @@ __all__ = ["GOAL", "Config", "QuadraticTask", "unroll", "segment_loss", "meta_gr
 #: and their median at most 0.2× those of Adam with its tuned learning rate, on the same
 #: functions (issue 12)
 GOAL = {"mean": 0.55, "median": 0.2}
+
+
+def goal_distance(mean_ratio: float, median_ratio: float) -> float:
+    """The larger of log(ratio / goal) for the mean and the median ratio to tuned Adam: below
+    0 both goals of `GOAL` are met. It cannot trade a much better median for a worse mean, or
+    the reverse."""
+    return float(max(np.log(mean_ratio / GOAL["mean"]), np.log(median_ratio / GOAL["median"])))
 
 
 @dataclass(frozen=True)
@@ -64,6 +71,9 @@ class Config:
     clip: float = 1.0           # global norm of the meta-gradient, at most
     preprocess: bool = False    # the LSTM sees (log|g|/p, sign g) instead of g
     relative: bool = True       # each segment's meta-loss over the batch's mean f at its start
+    fused: bool = True          # the gates fused under autograd (`lstm.fused_cell`): the same
+    #                             numbers to rounding, faster; a run repeats bit for bit only
+    #                             with the value it was made with
     dim: int = Q.DIM
     tune_functions: int = 500   # size of the tuning set that picks the checkpoint
     eval_every: int = 50        # meta-steps between two checkpoint evaluations
@@ -111,7 +121,7 @@ def segment_loss(params, fn, theta, state, steps, **kw):
 
 def meta_gradient(params, fn, theta, state, steps, *, weight=1.0, fused=False, **kw):
     """(L, ∂(w L)/∂φ as a dict like ``params``, θ at the end, state at the end) of one
-    segment; ``weight`` is the paper's wₜ for the segment's steps, a number (default 1).
+    segment; ``weight`` multiplies the segment's L, like the paper's wₜ (default 1).
     ``fused=True`` runs the LSTM as `lstm.fused_cell` (meta-training does: the same
     gradient to rounding, faster)."""
     end = {}
@@ -198,16 +208,14 @@ class QuadraticTask:
         self.adam = {"mean": float(np.mean(adam)), "median": float(np.median(adam))}
 
     def score(self, finals) -> float:
-        """The checkpoint's distance from `GOAL` on the tuning set: the larger of
-        log(ratio / goal) for the mean and for the median of the final losses (ratio: over
-        tuned Adam's yardstick). Below 0 both goals are met; the lowest is the checkpoint
-        kept. Unlike `score` it cannot trade a much better median for a worse mean, or the
-        reverse; inf for a diverged run is never chosen."""
+        """The checkpoint's `goal_distance` on the tuning set, its ratios taken over tuned
+        Adam's yardstick; the lowest is the checkpoint kept, and inf for a diverged run is
+        never chosen."""
         finals = np.asarray(finals, dtype=float)
         if not np.all(np.isfinite(finals)):
             return float("inf")
-        return float(max(np.log(np.mean(finals) / self.adam["mean"] / GOAL["mean"]),
-                         np.log(np.median(finals) / self.adam["median"] / GOAL["median"])))
+        return goal_distance(np.mean(finals) / self.adam["mean"],
+                             np.median(finals) / self.adam["median"])
 
     def draw(self, rng):
         fn = Q.sample(self.config.batch, int(rng.integers(2 ** 62)), split="train",
@@ -302,8 +310,8 @@ def train(seed: int = 0, *, config: Config = Config(), meta_steps: Optional[int]
         # the segment's weight wₜ: 1, or 1 / (the batch's mean f where the segment starts)
         weight = 1.0 / float(np.mean(fn.f(theta))) if config.relative else 1.0
         value, grads, theta, state = meta_gradient(unflatten(flat), fn, theta, state,
-                                                   config.unroll, weight=weight, fused=True,
-                                                   **kw)
+                                                   config.unroll, weight=weight,
+                                                   fused=config.fused, **kw)
         clipped, norm = clip_by_global_norm(grads, config.clip)
         norms.append(norm)
         g_flat, _ = flatten(clipped)

@@ -242,8 +242,7 @@ def choice_score(opt, adam_eta: float, resamples: int = 400) -> dict:
     medians = np.median(learned[pick], axis=1) / np.median(adam[pick], axis=1)
     met = (means <= meta.GOAL["mean"]) & (medians <= meta.GOAL["median"])
     return {"mean_ratio": mean_ratio, "median_ratio": median_ratio,
-            "score": float(max(np.log(mean_ratio / meta.GOAL["mean"]),
-                               np.log(median_ratio / meta.GOAL["median"]))),
+            "score": meta.goal_distance(mean_ratio, median_ratio),
             "met_share": float(np.mean(met))}
 
 
