@@ -79,3 +79,12 @@ def test_repeat_args_name_the_plan_and_the_stop():
     cut = meta.TrainResult({}, meta.Config(), 0, 8, None, None, planned_steps=12)
     assert whole.repeat_args() == "--meta-steps 12"
     assert cut.repeat_args() == "--meta-steps 12 --stop-at 8"
+
+
+@pytest.mark.parametrize("command, args", [("truncation", ["--meta-steps", "0"]),
+                                           ("truncation", ["--seed", "-1"]),
+                                           ("ablation", ["--seeds", "0"])])
+def test_the_measurement_commands_refuse_bad_arguments_with_a_message(command, args, capsys):
+    with pytest.raises(SystemExit):
+        main([command, *args])
+    assert "must be" in capsys.readouterr().err

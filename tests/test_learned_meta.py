@@ -204,3 +204,79 @@ def test_the_fused_lstm_gives_the_same_meta_gradient():
         np.testing.assert_allclose(b[2], a[2], rtol=1e-10, atol=1e-14)
         for k in a[1]:
             np.testing.assert_allclose(b[1][k], a[1][k], rtol=1e-8, atol=1e-12)
+
+
+def test_met_share_counts_resampled_sets_that_meet_both_goals():
+    """Paired finals: far below Adam on every function meets both goals on every resampled
+    set; the same as Adam meets neither; a good mean with a poor median fails; a diverged
+    run meets nothing; unpaired finals are refused with a message."""
+    adam = np.random.default_rng(0).lognormal(-4, 2, size=600)
+    assert meta.met_share(0.1 * adam, adam, resamples=50) == 1.0
+    assert meta.met_share(adam, adam, resamples=50) == 0.0
+    assert meta.met_share(0.3 * adam, adam, resamples=50) == 0.0   # median ratio 0.3 > 0.2
+    # between the goals: the median ratio sits at 0.2 with half the sets on each side
+    share = meta.met_share(0.2 * adam, adam, resamples=400)
+    assert 0.0 < share < 1.0
+    assert meta.met_share(np.full(600, np.nan), adam) == 0.0
+    with pytest.raises(ValueError, match="paired"):
+        meta.met_share(adam[:10], adam)
+
+
+def test_first_weight_scales_only_the_first_segments_meta_step():
+    """With the first segment's weight 0 its meta-step leaves φ where it was (Adam's first
+    step is the gradient's sign times η, so any weight above 0 would move it); the second
+    segment's step moves φ whatever that weight."""
+    cfg = dict(tune_functions=20, eval_every=10, batch=4, shortlist=0)
+    start = init_params(np.random.default_rng([Q.SPLITS["train"], 0]))
+    flat0, _ = flatten(start)
+
+    def after(steps, w):
+        r = meta.train(0, config=meta.Config(first_weight=w, **cfg), meta_steps=steps,
+                       seconds=None, progress=False, calibrate=steps)
+        assert r.best_step == steps          # the only checkpoint: φ after `steps`
+        return flatten(r.params)[0]
+
+    assert np.array_equal(after(1, 0.0), flat0)
+    assert not np.allclose(after(1, 1.0), flat0)
+    assert not np.allclose(after(2, 0.0), flat0)
+    with pytest.raises(ValueError, match="first_weight"):
+        meta.Config(first_weight=-1.0)
+
+
+def test_the_shortlist_is_measured_again_and_the_best_share_kept():
+    """The K checkpoints of lowest score are measured on the choice functions; the one kept
+    has the largest met share, and at equal shares the lowest goal distance."""
+    cfg = meta.Config(tune_functions=50, eval_every=10, batch=8, shortlist=3,
+                      choice_functions=300)
+    r = meta.train(1, config=cfg, meta_steps=60, seconds=None, progress=False)
+    lowest = sorted(r.checkpoints, key=lambda c: (c[3], c[0]))[:3]
+    assert [c[0] for c in r.choice] == [c[0] for c in lowest]
+    assert [c[1] for c in r.choice] == [c[3] for c in lowest]
+    kept = max(r.choice, key=lambda c: (c[2], -c[3]))
+    assert r.best_step == kept[0]
+    task = meta.QuadraticTask(cfg, seed=1)
+    share, dist = task.final_choice(r.params)
+    assert (share, dist) == pytest.approx(kept[2:])
+    # without a shortlist the checkpoint of the lowest score is kept
+    r0 = meta.train(1, config=meta.Config(tune_functions=50, eval_every=10, batch=8,
+                                          shortlist=0), meta_steps=60, seconds=None,
+                    progress=False)
+    assert r0.choice == [] and r0.best_step == lowest[0][0]
+
+
+def test_segment_losses_split_one_whole_trajectory_by_where_each_segment_starts():
+    """Each segment's loss times the mean f where it starts adds up to the whole trajectory's
+    meta-loss Σₜ mean f(θₜ) (one untruncated unroll)."""
+    from course_lib.learned import report
+
+    params = init_params(np.random.default_rng(3))
+    q = Q.sample(30, 4, split="tune")
+    config = meta.Config()
+    parts = report.segment_losses(params, q, config)
+    assert len(parts) == config.steps // config.unroll
+    theta, state, starts = q.theta0, zero_state(q.theta0.shape), []
+    for _ in parts:
+        starts.append(np.mean(q.f(theta)))
+        _, theta, state = meta.unroll(params, q, theta, state, config.unroll)
+    whole = meta.unroll(params, q, q.theta0, zero_state(q.theta0.shape), config.steps)[0]
+    assert np.dot(parts, starts) == pytest.approx(whole, rel=1e-10)

@@ -4,6 +4,7 @@
     python -m course_lib.learned train --seed 0 --meta-steps 1500     # repeat a run exactly
     python -m course_lib.learned train --task mlp                     # the digits MLP
     python -m course_lib.learned ablation     # the meta-loss weights and the input, compared
+    python -m course_lib.learned truncation   # truncation's bias, checkpoint by checkpoint
     python -m course_lib.learned choose build/learned/r*.npz  # best run on tuning functions
 
 Writes FILE.npz (the weights φ; default build/learned/quadratic_10d.npz, never over the
@@ -55,6 +56,13 @@ def main(argv=None) -> int:
                     help="meta-steps of every run (1500)")
     ab.add_argument("--seeds", type=int, default=3, help="training seeds per variant (3)")
     ab.add_argument("--out", default=None, help="where to write the record (.json)")
+    tc = sub.add_parser("truncation", help="truncation's bias: every checkpoint's segment "
+                                           "losses with the first segment weighted 1 and 0.3 "
+                                           "(course_lib/results/learned_truncation.json, about "
+                                           "5 minutes)")
+    tc.add_argument("--meta-steps", type=int, default=1500, help="meta-steps of each run (1500)")
+    tc.add_argument("--seed", type=int, default=0, help="training seed (0)")
+    tc.add_argument("--out", default=None, help="where to write the record (.json)")
     ch = sub.add_parser("choose", help="of several finished runs, name the one that does best "
                                        "on 5,000 tuning functions (never held-out ones)")
     ch.add_argument("paths", nargs="+", help="the runs' .npz files (each with its .json)")
@@ -74,6 +82,12 @@ def main(argv=None) -> int:
         from .report import ablation
         ablation(train_seeds=tuple(range(args.seeds)), meta_steps=args.meta_steps,
                  out=args.out)
+        return 0
+    if args.command == "truncation":
+        if args.meta_steps < 1 or args.seed < 0:
+            parser.error("--meta-steps must be a positive integer and --seed at least 0")
+        from .report import truncation
+        truncation(seed=args.seed, meta_steps=args.meta_steps, out=args.out)
         return 0
     if args.seconds <= 0:
         parser.error("--seconds must be positive")
