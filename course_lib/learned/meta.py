@@ -55,8 +55,9 @@ from . import quadratics as Q
 from .lstm import cell, fuse, fused_cell, init_params, zero_state
 from .preprocess import P, preprocess
 
-__all__ = ["GOAL", "goal_distance", "met_share", "Config", "QuadraticTask", "unroll", "segment_loss", "meta_gradient",
-           "clip_by_global_norm", "evaluate", "score", "train", "TrainResult"]
+__all__ = ["GOAL", "goal_distance", "met_share", "Config", "QuadraticTask", "unroll",
+           "segment_loss", "meta_gradient", "clip_by_global_norm", "evaluate", "score", "train",
+           "TrainResult"]
 
 
 #: the goal a checkpoint on the quadratics is judged by: its final losses' mean at most 0.55×

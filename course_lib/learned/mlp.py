@@ -24,8 +24,8 @@ HIDDEN, BATCH, CLASSES = 20, 128, 10
 SPLITS = {"train": 10, "tune": 11, "test": 12}
 #: meta-training on the MLP: preprocessed gradients, 4 networks per meta-step, the meta
 #: learning rate 3e-3 → 3e-4, the paper's unweighted meta-loss (wₜ = 1, the first segment's
-#: too), the per-gate LSTM under autograd and the checkpoint of the lowest score: the settings the shipped mlp_digits.npz was trained with (the quadratics'
-#: defaults moved on since)
+#: too), the per-gate LSTM under autograd and the checkpoint of the lowest score: the
+#: settings the shipped mlp_digits.npz was trained with (the quadratics' defaults moved on)
 CONFIG = meta.Config(preprocess=True, batch=4, tune_functions=8, eval_every=25, lr=3e-3,
                      lr_final=3e-4, relative=False, fused=False, first_weight=1.0,
                      shortlist=0)
