@@ -262,6 +262,8 @@ def test_the_shortlist_is_measured_again_and_the_best_share_kept():
                                           shortlist=0), meta_steps=60, seconds=None,
                     progress=False)
     assert r0.choice == [] and r0.best_step == lowest[0][0]
+    with pytest.raises(ValueError, match="shortlist=0"):
+        meta.QuadraticTask(meta.Config(tune_functions=50), seed=1).final_choice(r.params)
 
 
 def test_segment_losses_split_one_whole_trajectory_by_where_each_segment_starts():
@@ -272,7 +274,7 @@ def test_segment_losses_split_one_whole_trajectory_by_where_each_segment_starts(
     params = init_params(np.random.default_rng(3))
     q = Q.sample(30, 4, split="tune")
     config = meta.Config()
-    parts = report.segment_losses(params, q, config)
+    parts, finals = report.segment_losses(params, q, config)
     assert len(parts) == config.steps // config.unroll
     theta, state, starts = q.theta0, zero_state(q.theta0.shape), []
     for _ in parts:
@@ -280,3 +282,4 @@ def test_segment_losses_split_one_whole_trajectory_by_where_each_segment_starts(
         _, theta, state = meta.unroll(params, q, theta, state, config.unroll)
     whole = meta.unroll(params, q, q.theta0, zero_state(q.theta0.shape), config.steps)[0]
     assert np.dot(parts, starts) == pytest.approx(whole, rel=1e-10)
+    np.testing.assert_allclose(finals, meta.evaluate(params, q, q.theta0), rtol=1e-12)

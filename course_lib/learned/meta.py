@@ -270,6 +270,10 @@ class QuadraticTask:
         """(`met_share`, goal distance) of ``params`` on the choice functions, against tuned
         Adam on the same functions: the larger share wins, and at equal shares the lower
         distance."""
+        if self.choice is None:
+            raise ValueError("QuadraticTask.final_choice: this task was built with "
+                             "Config(shortlist=0), so it has no choice functions; build it with "
+                             "the config that meta-training uses.")
         finals = evaluate(params, self.choice, self.choice.theta0, self.config.steps,
                           use_preprocess=self.config.preprocess)
         if not np.all(np.isfinite(finals)):

@@ -237,11 +237,11 @@ def ablation(train_seeds=(0, 1, 2), test_seeds=tuple(range(10)), meta_steps: int
     return record
 
 
-def segment_losses(params, q: Q.Quadratics, config: meta.Config = meta.Config()) -> list:
-    """Each segment's meta-loss over one whole trajectory of the LSTM on the functions ``q``:
-    the sum of its ``config.unroll`` mean losses over the mean loss where it starts — what
-    meta-training with ``relative=True`` minimises segment by segment, here of an untruncated
-    trajectory (plain numpy)."""
+def segment_losses(params, q: Q.Quadratics, config: meta.Config = meta.Config()) -> tuple:
+    """One whole trajectory of the LSTM on the functions ``q`` (plain numpy): (each segment's
+    meta-loss, the final losses f(θ_T)). A segment's meta-loss is the sum of its
+    ``config.unroll`` mean losses over the mean loss where it starts — what meta-training
+    with ``relative=True`` minimises segment by segment, here of an untruncated trajectory."""
     from .lstm import zero_state
 
     theta, state = q.theta0, zero_state(q.theta0.shape)
@@ -251,7 +251,7 @@ def segment_losses(params, q: Q.Quadratics, config: meta.Config = meta.Config())
         total, theta, state = meta.unroll(params, q, theta, state, config.unroll,
                                           use_preprocess=config.preprocess)
         out.append(float(total) / start)
-    return out
+    return out, np.asarray(q.f(theta))
 
 
 TRUNCATION_FILE = "learned_truncation.json"
@@ -278,7 +278,10 @@ def truncation(seed: int = 0, weights=(1.0, 0.3), meta_steps: int = 1500,
 
     class Watched(meta.QuadraticTask):
         """The quadratics, and every checkpoint's φ kept."""
-        seen: list
+
+        def __init__(self, *args):
+            super().__init__(*args)
+            self.seen = []
 
         def tune_finals(self, params):
             self.seen.append(params)
@@ -288,14 +291,12 @@ def truncation(seed: int = 0, weights=(1.0, 0.3), meta_steps: int = 1500,
         for w in weights:
             config = meta.Config(first_weight=w, shortlist=0)
             task = Watched(config, seed)
-            task.seen = []
             result = meta.train(seed, config=config, meta_steps=meta_steps, seconds=None,
                                 progress=False, task=task)
             rows = []
             for (step, *_), params in zip(result.checkpoints, task.seen):
-                finals = meta.evaluate(params, q, q.theta0)
-                rows.append({"meta_step": int(step),
-                             "segments": [round(v, 5) for v in segment_losses(params, q, config)],
+                segments, finals = segment_losses(params, q, config)
+                rows.append({"meta_step": int(step), "segments": [round(v, 5) for v in segments],
                              "final_mean": float(np.mean(finals)),
                              "final_median": float(np.median(finals))})
             runs.append({"first_weight": w, "best_step": int(result.best_step),
