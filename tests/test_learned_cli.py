@@ -14,10 +14,12 @@ def test_a_short_run_writes_weights_record_and_curve(tmp_path):
                  "--test-functions", "20"]) == 0
     record = json.loads(out.with_suffix(".json").read_text())
     assert record["meta_steps"] == 10 and len(record["meta_loss"]) == 10
+    # the recipe's second look: its one checkpoint measured again on the choice functions
+    assert record["config"]["shortlist"] == 4 and len(record["final_choice"]) == 1
     shares = record["clipped_share_by_segment"]        # 10 meta-steps: 2 per segment
     assert len(shares) == 5 and all(v in (0.0, 0.5, 1.0) for v in shares)
     assert record["repeat_exactly"] == "python -m course_lib.learned train --seed 3 " \
-                                       "--meta-steps 10"
+                                       "--meta-steps 10 --shortlist 4"
     assert out.with_suffix(".png").exists()
     opt = load(out)
     assert opt.info["seed"] == 3 and not opt.preprocessed
@@ -28,7 +30,10 @@ def test_a_short_run_writes_weights_record_and_curve(tmp_path):
                                            (["--meta-steps", "0"], "positive integer"),
                                            (["--stop-at", "5"], "needs --meta-steps"),
                                            (["--meta-steps", "4", "--stop-at", "5"],
-                                            "1 ≤ K ≤ N")])
+                                            "1 ≤ K ≤ N"),
+                                           (["--shortlist", "-1"], "at least 0"),
+                                           (["--task", "mlp", "--shortlist", "2"],
+                                            "for the quadratics")])
 def test_bad_arguments_are_refused_with_a_message(args, message, capsys):
     with pytest.raises(SystemExit):
         main(["train", *args])
@@ -41,17 +46,17 @@ def test_a_run_cut_short_is_repeated_by_its_plan_and_its_stop(tmp_path):
     the whole run; its record says so."""
     from course_lib.learned import meta
 
-    config = meta.Config(tune_functions=20, eval_every=5, batch=4)
+    config = meta.Config(tune_functions=20, eval_every=5, batch=4, shortlist=0)
     whole = meta.train(1, config=config, meta_steps=12, seconds=None, progress=False)
     cut = meta.train(1, config=config, meta_steps=12, stop_at=8, seconds=None, progress=False)
     assert (cut.meta_steps, cut.planned_steps, whole.planned_steps) == (8, 12, 12)
     assert list(cut.losses) == list(whole.losses[:8])
     out = tmp_path / "cut.npz"
     assert main(["train", "--seed", "1", "--meta-steps", "12", "--stop-at", "8",
-                 "--out", str(out), "--test-functions", "20"]) == 0
+                 "--shortlist", "0", "--out", str(out), "--test-functions", "20"]) == 0
     record = json.loads(out.with_suffix(".json").read_text())
     assert record["repeat_exactly"] == ("python -m course_lib.learned train --seed 1 "
-                                        "--meta-steps 12 --stop-at 8")
+                                        "--meta-steps 12 --stop-at 8 --shortlist 0")
     assert (record["meta_steps"], record["planned_steps"]) == (8, 12)
 
 
@@ -59,8 +64,8 @@ def test_choose_names_the_run_best_on_tuning_functions(tmp_path, capsys):
     paths = []
     for seed, steps in ((3, 10), (4, 30)):
         out = tmp_path / f"r{seed}.npz"
-        main(["train", "--seed", str(seed), "--meta-steps", str(steps), "--out", str(out),
-              "--test-functions", "20"])
+        main(["train", "--seed", str(seed), "--meta-steps", str(steps), "--shortlist", "0",
+              "--out", str(out), "--test-functions", "20"])
         paths.append(str(out))
     capsys.readouterr()
     assert main(["choose", *paths]) == 0
@@ -83,7 +88,8 @@ def test_repeat_args_name_the_plan_and_the_stop():
 
 @pytest.mark.parametrize("command, args", [("truncation", ["--meta-steps", "0"]),
                                            ("truncation", ["--seed", "-1"]),
-                                           ("ablation", ["--seeds", "0"])])
+                                           ("ablation", ["--seeds", "0"]),
+                                           ("reliability", ["--meta-steps", "0"])])
 def test_the_measurement_commands_refuse_bad_arguments_with_a_message(command, args, capsys):
     with pytest.raises(SystemExit):
         main([command, *args])

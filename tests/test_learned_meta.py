@@ -118,7 +118,7 @@ def test_second_order_with_preprocessing_is_refused():
 
 
 def test_fifty_meta_steps_lower_the_meta_loss():
-    config = meta.Config(tune_functions=50, eval_every=25)
+    config = meta.Config(tune_functions=50, eval_every=25, shortlist=0)
     fn = Q.sample(64, 3, split="tune")
 
     def trajectory_loss(params):
@@ -163,14 +163,14 @@ def test_relative_segments_weigh_each_segment_by_its_starting_loss(monkeypatch):
         return real(params, fn, theta, state, steps, weight=weight, **kw)
 
     monkeypatch.setattr(meta, "meta_gradient", spy)
-    config = meta.Config(tune_functions=20, eval_every=10, batch=4)
+    config = meta.Config(tune_functions=20, eval_every=10, batch=4, shortlist=0)
     meta.train(0, config=config, meta_steps=6, seconds=None, progress=False)
     assert len(seen) == 6
     for weight, start in seen:
         assert weight == pytest.approx(1.0 / start, rel=1e-12)
     seen.clear()
     meta.train(0, config=meta.Config(tune_functions=20, eval_every=10, batch=4,
-                                     relative=False), meta_steps=2, seconds=None,
+                                     relative=False, shortlist=0), meta_steps=2, seconds=None,
                progress=False)
     assert [w for w, _ in seen] == [1.0, 1.0]
 
@@ -178,7 +178,7 @@ def test_relative_segments_weigh_each_segment_by_its_starting_loss(monkeypatch):
 def test_the_quadratic_checkpoint_score_is_the_distance_from_the_goal():
     """Below 0 exactly when both ratios to tuned Adam on the tuning set meet the goal; the
     worse of the two decides; a diverged run is never chosen."""
-    task = meta.QuadraticTask(meta.Config(tune_functions=50), seed=0)
+    task = meta.QuadraticTask(meta.Config(tune_functions=50, shortlist=0), seed=0)
     mean, median = task.adam["mean"], task.adam["median"]
     finals = np.full(50, 0.1 * median)
     finals[:10] = 0.5 * mean * 50 / 10      # mean ratio 0.5 + a little: the mean decides
@@ -263,7 +263,8 @@ def test_the_shortlist_is_measured_again_and_the_best_share_kept():
                     progress=False)
     assert r0.choice == [] and r0.best_step == lowest[0][0]
     with pytest.raises(ValueError, match="shortlist=0"):
-        meta.QuadraticTask(meta.Config(tune_functions=50), seed=1).final_choice(r.params)
+        meta.QuadraticTask(meta.Config(tune_functions=50, shortlist=0),
+                           seed=1).final_choice(r.params)
 
 
 def test_segment_losses_split_one_whole_trajectory_by_where_each_segment_starts():

@@ -26,6 +26,8 @@ def test_shipped_weights_load_without_training_and_carry_their_record(shipped):
     info = shipped.info
     assert shipped.preprocessed == info["preprocess"]
     assert info["repeat_exactly"].startswith("python -m course_lib.learned train --seed")
+    # made before the shortlist was the default: its repeat says --shortlist 0
+    assert info["config"]["shortlist"] == 0 and info["repeat_exactly"].endswith("--shortlist 0")
     # the budgeted run fitted in two minutes of CPU time, and its plan is the one repeated
     assert info["budgeted_run"]["train_cpu_seconds"] <= 120
     assert info["budgeted_run"]["meta_steps"] == info["meta_steps"]
@@ -98,7 +100,7 @@ def test_the_settings_the_notebook_quotes():
     assert (c.steps, c.unroll, c.batch, c.lr, c.lr_final, c.clip) == (100, 20, 64, 3e-3, 1e-4,
                                                                       1.0)
     assert c.relative and not c.preprocess and meta.GOAL == {"mean": 0.55, "median": 0.2}
-    assert (c.first_weight, c.shortlist, c.choice_functions) == (1.0, 0, 4000)
+    assert (c.first_weight, c.shortlist, c.choice_functions) == (1.0, 4, 4000)
     assert (lstm.HIDDEN, lstm.OUTPUT_SCALE, P) == (20, 0.1, 10.0)
     assert (Q.DIM, Q.STEPS, report.BASELINE_FUNCTIONS, len(B.GRID)) == (10, 100, 1000, 41)
     assert (mlp.HIDDEN, mlp.BATCH) == (20, 128)

@@ -21,9 +21,9 @@ from .optimizer import LearnedOptimizer, save
 
 __all__ = ["TEST_SEEDS", "MORE_TEST_SEEDS", "BASELINE_SEED", "DEFAULT_OUT", "tuned_baselines",
            "final_losses", "ratios", "train_and_save", "extend_record", "ABLATION",
-           "ABLATION_FILE", "ablation", "segment_losses", "TRUNCATION_FILE", "truncation",
-           "CHOOSE_STREAM", "CHOOSE_FUNCTIONS", "choice_score",
-           "choose"]
+           "ABLATION_FILE", "ablation", "RELIABILITY", "RELIABILITY_FILE", "reliability",
+           "segment_losses", "TRUNCATION_FILE", "truncation", "CHOOSE_STREAM", "CHOOSE_FUNCTIONS",
+           "choice_score", "choose"]
 
 #: the held-out test sets the notebook and the tests report (1,000 functions each)
 TEST_SEEDS = (0, 1, 2, 3, 4)
@@ -87,16 +87,19 @@ def _clipped_by_segment(result) -> list:
 
 def train_and_save(seed: int = 0, seconds: float = 120.0, meta_steps=None,
                    preprocess: bool = False, out=None, command: str = "",
-                   test_functions: int = 1000, stop_at=None) -> dict:
-    """Meta-train (`meta.train`), then measure on the held-out sets and write the weights,
-    the record (.json) and the meta-loss curve (.png). Returns the record."""
+                   test_functions: int = 1000, stop_at=None,
+                   shortlist: int = meta.Config.shortlist) -> dict:
+    """Meta-train (`meta.train`, the recipe `meta.Config()` with ``preprocess`` and
+    ``shortlist``), then measure on the held-out sets and write the weights, the record
+    (.json) and the meta-loss curve (.png). Returns the record."""
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, "1")
     from threadpoolctl import threadpool_limits
 
     out = Path(out or DEFAULT_OUT)
     with threadpool_limits(limits=1):
-        result = meta.train(seed, config=meta.Config(preprocess=preprocess),
+        result = meta.train(seed, config=meta.Config(preprocess=preprocess,
+                                                     shortlist=shortlist),
                             meta_steps=meta_steps, seconds=None if meta_steps else seconds,
                             stop_at=stop_at)
         t0 = time.process_time()
@@ -108,8 +111,10 @@ def train_and_save(seed: int = 0, seconds: float = 120.0, meta_steps=None,
         "paper": "Andrychowicz et al. 2016, Learning to learn by gradient descent by gradient "
                  "descent",
         "command": command or f"python -m course_lib.learned train --seed {seed}",
+        # the shortlist always named: a later change of its default must not change the run
         "repeat_exactly": f"python -m course_lib.learned train --seed {seed} "
-                          f"{result.repeat_args()}" + (" --preprocess" if preprocess else ""),
+                          f"{result.repeat_args()} --shortlist {shortlist}"
+                          + (" --preprocess" if preprocess else ""),
         "seed": int(seed), "preprocess": bool(preprocess),
         "config": {k: getattr(result.config, k) for k in result.config.__dataclass_fields__},
         "meta_steps": int(result.meta_steps), "planned_steps": int(result.planned_steps),
@@ -164,14 +169,16 @@ def extend_record(path=DEFAULT_OUT, seeds=MORE_TEST_SEEDS,
 
 
 #: what the meta-loss weights and the LSTM's input do, at the same number of meta-steps:
-#: (label, the settings that differ from `meta.Config()`)
+#: (label, the settings that differ from `meta.Config()`), each checkpoint the best tuning
+#: score (shortlist=0, as the shipped weights were made) but the last row's
 ABLATION = (
     ("the paper's meta-loss (wₜ = 1), preprocessed gradients", dict(relative=False,
-                                                                    preprocess=True)),
-    ("the paper's meta-loss (wₜ = 1), raw gradients", dict(relative=False)),
-    ("relative segments, preprocessed gradients", dict(preprocess=True)),
-    ("relative segments, raw gradients (shipped)", dict()),
-    ("… and the first segment's meta-gradient × 0.3", dict(first_weight=0.3)),
+                                                                    preprocess=True,
+                                                                    shortlist=0)),
+    ("the paper's meta-loss (wₜ = 1), raw gradients", dict(relative=False, shortlist=0)),
+    ("relative segments, preprocessed gradients", dict(preprocess=True, shortlist=0)),
+    ("relative segments, raw gradients (shipped)", dict(shortlist=0)),
+    ("… and the first segment's meta-gradient × 0.3", dict(first_weight=0.3, shortlist=0)),
     ("… and the 4 best checkpoints measured again on 4,000 functions",
      dict(first_weight=0.3, shortlist=4)),
 )
@@ -190,24 +197,64 @@ def ablation(train_seeds=(0, 1, 2), test_seeds=tuple(range(10)), meta_steps: int
 
         python -m course_lib.learned ablation          # about 40 minutes on one core
     """
+    from ..results import DIR
+
+    out = Path(out) if out is not None else DIR / ABLATION_FILE
+    return _measured_runs(ABLATION, train_seeds, test_seeds, meta_steps, out, (out,),
+                          "python -m course_lib.learned ablation", progress)
+
+
+#: what one run of the recipe is worth, from many seeds: as the shipped weights were made
+#: (the best tuning score kept), and the recipe now, its 4 best checkpoints measured again on
+#: 4,000 functions (the same training run: the shortlist changes only which one is kept)
+RELIABILITY = (
+    ("the best tuning score kept (the shipped weights' recipe)", dict(shortlist=0)),
+    ("the 4 best measured again on 4,000 functions (the recipe now)", dict(shortlist=4)),
+)
+RELIABILITY_FILE = "learned_reliability.json"
+
+
+def reliability(train_seeds=tuple(range(10)), test_seeds=tuple(range(10)),
+                meta_steps: int = 1500, out=None, reuse=(), progress: bool = True) -> dict:
+    """How much one run of the recipe is worth: each variant of `RELIABILITY` meta-trained
+    from each of ``train_seeds`` for ``meta_steps`` meta-steps, each chosen checkpoint
+    measured on the held-out sets ``test_seeds`` against tuned Adam, as in `ablation` (whose
+    rows of the shipped recipe are reused, like rows already in ``out`` or in the records
+    ``reuse``). Writes ``out`` (default course_lib/results/learned_reliability.json).
+
+        python -m course_lib.learned reliability       # about 40 minutes on one core
+    """
+    from ..results import DIR
+
+    out = Path(out) if out is not None else DIR / RELIABILITY_FILE
+    return _measured_runs(RELIABILITY, train_seeds, test_seeds, meta_steps, out,
+                          (out, DIR / ABLATION_FILE, *map(Path, reuse)),
+                          "python -m course_lib.learned reliability", progress)
+
+
+def _measured_runs(variants, train_seeds, test_seeds, meta_steps, out, reuse, command,
+                   progress) -> dict:
+    """Each (label, settings) of ``variants`` meta-trained from each of ``train_seeds`` and
+    its chosen checkpoint measured on ``test_seeds``; a row of a record in ``reuse`` with
+    the same whole configuration, seed, meta-steps, held-out sets and Adam is kept instead.
+    The record is written to ``out`` and returned."""
     import dataclasses
     import json
 
     from threadpoolctl import threadpool_limits
 
-    from ..results import DIR
-
-    out = Path(out) if out is not None else DIR / ABLATION_FILE
     rows, done = [], {}
     with threadpool_limits(limits=1):
         eta = tuned_baselines(names=("Adam",))["Adam"]
-        if out.exists():
-            old = json.loads(out.read_text())
+        for path in reuse:
+            if not path.exists():
+                continue
+            old = json.loads(path.read_text())
             if (old.get("meta_steps"), old.get("test_seeds"), old.get("adam_eta")) == \
                     (meta_steps, list(test_seeds), eta):
-                done = {(json.dumps(r["config"], sort_keys=True), r["train_seed"]): r
-                        for r in old["rows"] if "config" in r}
-        for label, settings in ABLATION:
+                done.update({(json.dumps(r["config"], sort_keys=True), r["train_seed"]): r
+                             for r in old["rows"] if "config" in r})
+        for label, settings in variants:
             config = meta.Config(**settings)
             whole = dataclasses.asdict(config)
             for seed in train_seeds:
@@ -228,7 +275,7 @@ def ablation(train_seeds=(0, 1, 2), test_seeds=tuple(range(10)), meta_steps: int
                     print(f"{label}, seed {seed}: mean ratio "
                           f"{np.mean(rows[-1]['mean_ratio']):.3f}, median ratio "
                           f"{np.mean(rows[-1]['median_ratio']):.3f}", flush=True)
-    record = {"command": "python -m course_lib.learned ablation",
+    record = {"command": command,
               "meta_steps": int(meta_steps), "config": {
                   k: getattr(meta.Config(), k) for k in meta.Config.__dataclass_fields__},
               "adam_eta": eta, "test_seeds": list(test_seeds),
