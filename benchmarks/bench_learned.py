@@ -80,7 +80,11 @@ def bench_learned(quick: bool = False, repeat: int = 7):
                 f"{result.meta_steps} meta-steps (segments of 20 optimizee steps, batch of "
                 f"{result.config.batch} functions, raw gradients, each segment's meta-loss "
                 f"over the batch's mean loss at its start), checkpoint of meta-step "
-                f"{result.best_step} chosen on the tuning set. Final loss after 100 steps, "
+                f"{result.best_step} chosen on the tuning set"
+                + (f", its {result.config.shortlist} best measured again on "
+                   f"{result.config.choice_functions:,} functions (meta-steps "
+                   f"{', '.join(str(c[0]) for c in result.choice)})" if result.choice else "")
+                + ". Final loss after 100 steps, "
                 f"learned / Adam (η = {etas['Adam']:.3g}, tuned on the training family), "
                 f"1,000 held-out functions per seed: {ratios}. Both goals met on {met} of "
                 f"the {len(held)} sets{' (quick size: no goal)' if quick else ''}. {shared}"),
