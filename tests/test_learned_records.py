@@ -96,6 +96,7 @@ def test_the_reliability_record_is_each_recipe_from_ten_seeds():
     # the shortlist changes only the checkpoint kept from the same run: where it kept the
     # same one, the held-out ratios are the same
     for seed, r in runs[second_look].items():
-        if r["best_step"] == runs[shipped][seed]["best_step"]:
-            assert (r["mean_ratio"], r["median_ratio"]) == (runs[shipped][seed]["mean_ratio"],
-                                                            runs[shipped][seed]["median_ratio"])
+        other = runs[shipped][seed]
+        if r["best_step"] == other["best_step"]:
+            assert (r["mean_ratio"], r["median_ratio"]) == (other["mean_ratio"],
+                                                            other["median_ratio"])

@@ -27,7 +27,8 @@ def test_shipped_weights_load_without_training_and_carry_their_record(shipped):
     assert shipped.preprocessed == info["preprocess"]
     assert info["repeat_exactly"].startswith("python -m course_lib.learned train --seed")
     # made before the shortlist was the default: its repeat says --shortlist 0
-    assert info["config"]["shortlist"] == 0 and info["repeat_exactly"].endswith("--shortlist 0")
+    assert info["config"]["shortlist"] == 0
+    assert info["repeat_exactly"].endswith("--shortlist 0")
     # the budgeted run fitted in two minutes of CPU time, and its plan is the one repeated
     assert info["budgeted_run"]["train_cpu_seconds"] <= 120
     assert info["budgeted_run"]["meta_steps"] == info["meta_steps"]

@@ -57,9 +57,10 @@ def main(argv=None) -> int:
     ab = sub.add_parser("ablation", help="compare the meta-loss weights and the LSTM's input "
                                           "at the same budget (course_lib/results/"
                                           "learned_ablation.json, about 40 minutes)")
-    rl = sub.add_parser("reliability", help="the shipped recipe from ten training seeds, each "
-                                            "run measured on held-out sets (course_lib/results/"
-                                            "learned_reliability.json, about 40 minutes)")
+    rl = sub.add_parser("reliability", help="the recipe from ten training seeds, with and "
+                                            "without its second look at the checkpoints, on "
+                                            "held-out sets (course_lib/results/learned_"
+                                            "reliability.json, about 40 minutes)")
     for cmd, seeds in ((ab, "training seeds per variant (3)"), (rl, "training seeds, 0 … N−1 "
                                                                     "(10)")):
         cmd.add_argument("--meta-steps", type=int, default=1500,

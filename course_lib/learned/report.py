@@ -22,8 +22,8 @@ from .optimizer import LearnedOptimizer, save
 __all__ = ["TEST_SEEDS", "MORE_TEST_SEEDS", "BASELINE_SEED", "DEFAULT_OUT", "tuned_baselines",
            "final_losses", "ratios", "train_and_save", "extend_record", "ABLATION",
            "ABLATION_FILE", "ablation", "RELIABILITY", "RELIABILITY_FILE", "reliability",
-           "segment_losses", "TRUNCATION_FILE", "truncation", "CHOOSE_STREAM", "CHOOSE_FUNCTIONS",
-           "choice_score", "choose"]
+           "segment_losses", "TRUNCATION_FILE", "truncation", "CHOOSE_STREAM",
+           "CHOOSE_FUNCTIONS", "choice_score", "choose"]
 
 #: the held-out test sets the notebook and the tests report (1,000 functions each)
 TEST_SEEDS = (0, 1, 2, 3, 4)
@@ -219,8 +219,8 @@ def reliability(train_seeds=tuple(range(10)), test_seeds=tuple(range(10)),
     """How much one run of the recipe is worth: each variant of `RELIABILITY` meta-trained
     from each of ``train_seeds`` for ``meta_steps`` meta-steps, each chosen checkpoint
     measured on the held-out sets ``test_seeds`` against tuned Adam, as in `ablation` (whose
-    rows of the shipped recipe are reused, like rows already in ``out`` or in the records
-    ``reuse``). Writes ``out`` (default course_lib/results/learned_reliability.json).
+    rows of the shipped weights' recipe are reused, like rows already in ``out`` or in the
+    records ``reuse``). Writes ``out`` (default course_lib/results/learned_reliability.json).
 
         python -m course_lib.learned reliability       # about 40 minutes on one core
     """
