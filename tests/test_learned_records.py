@@ -33,7 +33,8 @@ def _record(path, *, meta_steps, seeds, config=None, eta=None):
     eta = report.tuned_baselines(names=("Adam",))["Adam"] if eta is None else eta
     whole = dataclasses.asdict(config or meta.Config(**report.RELIABILITY[0][1]))
     rows = [{"variant": "old", "settings": {}, "config": whole, "train_seed": s,
-             "best_step": 7, "cpu_seconds": 1.0, "mean_ratio": [0.4], "median_ratio": [0.05]}
+             "best_step": meta_steps, "cpu_seconds": 1.0, "mean_ratio": [0.4],
+             "median_ratio": [0.05]}
             for s in seeds]
     path.write_text(json.dumps({"meta_steps": meta_steps, "test_seeds": [0],
                                 "adam_eta": eta, "rows": rows}))
@@ -51,7 +52,8 @@ def test_a_run_already_measured_is_kept_and_the_others_are_trained(tmp_path, stu
     rows = record["rows"]
     assert [(r["variant"], r["train_seed"]) for r in rows] == [
         (label, s) for label, _ in report.RELIABILITY for s in (0, 1, 2)]
-    assert [r["best_step"] for r in rows[:3]] == [7, 7, 3]     # kept, kept, trained
+    assert [r["cpu_seconds"] for r in rows[:3]] == [1.0, 1.0, 0.0]   # kept, kept, trained
+    assert record["confirmation"]["runs"] == []    # both variants kept the same checkpoint
     assert json.loads(out.read_text()) == record
     assert record["command"] == "python -m course_lib.learned reliability"
 
@@ -67,6 +69,47 @@ def test_a_run_measured_differently_is_trained_again(tmp_path, stubbed, differs)
     report.reliability(train_seeds=(0,), test_seeds=(0,), meta_steps=3,
                        out=tmp_path / "out.json", reuse=(old,), progress=False)
     assert [(seed, c.shortlist) for seed, c, _ in stubbed] == [(0, 0), (0, 4)]
+
+
+def test_a_run_whose_checkpoint_moved_is_measured_again_on_fresh_sets_once(tmp_path,
+                                                                           monkeypatch):
+    """Where the two variants keep different checkpoints of the same run, the run is trained
+    again (its checkpoints watched) and both are measured on the confirmation sets; a record
+    that already holds that confirmation is reused."""
+    import numpy as np
+
+    calls = []
+
+    def train(seed, *, config, meta_steps, seconds, progress, task=None):
+        calls.append((seed, config.shortlist, task is not None))
+        steps = (10, 20)
+        if task is not None:
+            task.seen = [init_params(np.random.default_rng(k), 1) for k in steps]
+        return meta.TrainResult(init_params(np.random.default_rng(0), 1), config, seed,
+                                meta_steps, None, None, checkpoints=[(k, 0, 0, 0) for k in steps],
+                                best_step=20 if config.shortlist else 10)
+
+    class Watched:                           # no tuning set to build: the stub does not use it
+        def __init__(self, config, seed):
+            self.seen = []
+
+    monkeypatch.setattr(report.meta, "train", train)
+    monkeypatch.setattr(report, "_Watched", Watched)
+    monkeypatch.setattr(report, "ratios", lambda opt, s, eta: {"mean_ratio": 0.5,
+                                                               "median_ratio": 0.1})
+    out = tmp_path / "out.json"
+    kw = dict(train_seeds=(4,), test_seeds=(0,), meta_steps=3, progress=False,
+              confirm_seeds=(30, 31, 32))
+    record = report.reliability(out=out, **kw)
+    (before, _), (now, _) = report.RELIABILITY
+    assert record["confirmation"] == {"test_seeds": [30, 31, 32], "runs": [{
+        "train_seed": 4, "checkpoints": {before: 10, now: 20},
+        "mean_ratio": {before: [0.5] * 3, now: [0.5] * 3},
+        "median_ratio": {before: [0.1] * 3, now: [0.1] * 3}}]}
+    assert calls == [(4, 0, False), (4, 4, False), (4, 4, True)]
+    calls.clear()
+    assert report.reliability(out=out, **kw)["confirmation"] == record["confirmation"]
+    assert calls == []                       # rows and confirmation kept
 
 
 def test_the_reliability_record_is_each_recipe_from_ten_seeds():
@@ -100,3 +143,19 @@ def test_the_reliability_record_is_each_recipe_from_ten_seeds():
         if r["best_step"] == other["best_step"]:
             assert (r["mean_ratio"], r["median_ratio"]) == (other["mean_ratio"],
                                                             other["median_ratio"])
+
+
+def test_the_confirmation_holds_both_checkpoints_of_every_run_the_second_look_moved():
+    rel = json.loads(results.path(report.RELIABILITY_FILE).read_text())
+    (before, _), (now, _) = report.RELIABILITY
+    best = {(r["variant"], r["train_seed"]): r["best_step"] for r in rel["rows"]}
+    moved = [s for s in range(10) if best[(before, s)] != best[(now, s)]]
+    confirmation = rel["confirmation"]
+    assert moved and [c["train_seed"] for c in confirmation["runs"]] == moved
+    assert not set(confirmation["test_seeds"]) & set(rel["test_seeds"])   # fresh sets
+    for c in confirmation["runs"]:
+        seed = c["train_seed"]
+        assert c["checkpoints"] == {before: best[(before, seed)], now: best[(now, seed)]}
+        for label in (before, now):
+            assert len(c["mean_ratio"][label]) == len(c["median_ratio"][label]) == \
+                len(confirmation["test_seeds"])

@@ -60,7 +60,7 @@ def main(argv=None) -> int:
     rl = sub.add_parser("reliability", help="the recipe from ten training seeds, with and "
                                             "without its second look at the checkpoints, on "
                                             "held-out sets (course_lib/results/learned_"
-                                            "reliability.json, about 40 minutes)")
+                                            "reliability.json, about 50 minutes)")
     for cmd, seeds in ((ab, "training seeds per variant (3)"), (rl, "training seeds, 0 … N−1 "
                                                                     "(10)")):
         cmd.add_argument("--meta-steps", type=int, default=1500,
