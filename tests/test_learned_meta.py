@@ -206,6 +206,13 @@ def test_the_fused_lstm_gives_the_same_meta_gradient():
             np.testing.assert_allclose(b[1][k], a[1][k], rtol=1e-8, atol=1e-12)
 
 
+def test_meets_goal_asks_for_both_ratios_at_or_under_their_goals():
+    assert meta.meets_goal(0.55, 0.2) and not meta.meets_goal(0.56, 0.1)
+    assert not meta.meets_goal(0.3, 0.21)
+    np.testing.assert_array_equal(meta.meets_goal([0.5, 0.6, 0.5], [0.1, 0.1, 0.3]),
+                                  [True, False, False])
+
+
 def test_met_share_counts_resampled_sets_that_meet_both_goals():
     """Paired finals: far below Adam on every function meets both goals on every resampled
     set; the same as Adam meets neither; a good mean with a poor median fails; a diverged

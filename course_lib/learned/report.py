@@ -200,7 +200,7 @@ def ablation(train_seeds=(0, 1, 2), test_seeds=tuple(range(10)), meta_steps: int
     from ..results import DIR
 
     out = Path(out) if out is not None else DIR / ABLATION_FILE
-    return _measured_runs(ABLATION, train_seeds, test_seeds, meta_steps, out, (out,),
+    return _measured_runs(ABLATION, train_seeds, test_seeds, meta_steps, out, _records((out,)),
                           "python -m course_lib.learned ablation", progress)
 
 
@@ -237,9 +237,8 @@ def reliability(train_seeds=tuple(range(10)), test_seeds=tuple(range(10)),
     from ..results import DIR
 
     out = Path(out) if out is not None else DIR / RELIABILITY_FILE
-    sources = (out, DIR / ABLATION_FILE, *map(Path, reuse))
-    old = [json.loads(p.read_text()) for p in sources if p.exists()]   # before out is written
-    record = _measured_runs(RELIABILITY, train_seeds, test_seeds, meta_steps, out, sources,
+    old = _records((out, DIR / ABLATION_FILE, *reuse))    # read before out is written
+    record = _measured_runs(RELIABILITY, train_seeds, test_seeds, meta_steps, out, old,
                             "python -m course_lib.learned reliability", progress)
     (before, _), (now, settings) = RELIABILITY
     best = {(r["variant"], r["train_seed"]): r["best_step"] for r in record["rows"]}
@@ -293,10 +292,17 @@ class _Watched(meta.QuadraticTask):
         return super().tune_finals(params)
 
 
-def _measured_runs(variants, train_seeds, test_seeds, meta_steps, out, reuse, command,
+def _records(paths) -> list:
+    """The records (.json) of ``paths`` that exist, read."""
+    import json
+
+    return [json.loads(Path(p).read_text()) for p in paths if Path(p).exists()]
+
+
+def _measured_runs(variants, train_seeds, test_seeds, meta_steps, out, old, command,
                    progress) -> dict:
     """Each (label, settings) of ``variants`` meta-trained from each of ``train_seeds`` and
-    its chosen checkpoint measured on ``test_seeds``; a row of a record in ``reuse`` with
+    its chosen checkpoint measured on ``test_seeds``; a row of a record in ``old`` with
     the same whole configuration, seed, meta-steps, held-out sets and Adam is kept instead.
     The record is written to ``out`` and returned."""
     import dataclasses
@@ -307,14 +313,11 @@ def _measured_runs(variants, train_seeds, test_seeds, meta_steps, out, reuse, co
     rows, done = [], {}
     with threadpool_limits(limits=1):
         eta = tuned_baselines(names=("Adam",))["Adam"]
-        for path in reuse:
-            if not path.exists():
-                continue
-            old = json.loads(path.read_text())
-            if (old.get("meta_steps"), old.get("test_seeds"), old.get("adam_eta")) == \
-                    (meta_steps, list(test_seeds), eta):
+        for prior in old:
+            if (prior.get("meta_steps"), prior.get("test_seeds"), prior.get("adam_eta")) \
+                    == (meta_steps, list(test_seeds), eta):
                 done.update({(json.dumps(r["config"], sort_keys=True), r["train_seed"]): r
-                             for r in old["rows"] if "config" in r})
+                             for r in prior["rows"] if "config" in r})
         for label, settings in variants:
             config = meta.Config(**settings)
             whole = dataclasses.asdict(config)
